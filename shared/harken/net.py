@@ -1,0 +1,92 @@
+"""Outbound HTTP safety: refuse URLs that resolve to private, loopback, link-local, multicast or
+cloud-metadata addresses (SSRF), cap response sizes, and send a descriptive User-Agent.
+
+Every outbound request Harken makes (feeds, source APIs, webhooks) goes through these checks,
+including each redirect hop. `allow_private` is only ever true in the local stack and tests
+(HARKEN_ALLOW_PRIVATE_URLS=1)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import httpx
+
+USER_AGENT = "harken/0.1 (brand-mention monitor; +https://github.com/harken-dev/harken)"
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+
+
+class UnsafeURL(ValueError):
+    """A URL Harken refuses to call: bad scheme, or an address that is not public."""
+
+
+class ResponseTooLarge(ValueError):
+    """A response body over the size cap."""
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
+        or ip.is_reserved or ip.is_unspecified or not ip.is_global
+    )
+
+
+def resolve(host: str) -> list[str]:
+    """Every address a host name resolves to (an IP literal resolves to itself)."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise UnsafeURL(f"cannot resolve host {host!r}: {exc.strerror}") from exc
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def assert_public_url(url: str, *, allow_private: bool = False, require_https: bool = False) -> None:
+    """Raise UnsafeURL unless `url` is http(s) and every address of its host is public."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise UnsafeURL(f"only http and https URLs are allowed, not {parts.scheme or 'none'!r}")
+    if require_https and parts.scheme != "https" and not allow_private:
+        raise UnsafeURL("https is required")
+    host = parts.hostname
+    if not host:
+        raise UnsafeURL("the URL has no host")
+    if allow_private:
+        return
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    addresses = [str(literal)] if literal is not None else resolve(host)
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not _is_public(ip):
+            raise UnsafeURL(f"{host} resolves to a non-public address ({ip})")
+
+
+def guard_hook(allow_private: bool):  # type: ignore[no-untyped-def]
+    """An httpx request event hook that re-checks every request, redirects included."""
+
+    async def check(request: httpx.Request) -> None:
+        assert_public_url(str(request.url), allow_private=allow_private)
+
+    return check
+
+
+async def read_capped(response: httpx.Response, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Read a streamed response body, refusing anything over `max_bytes`."""
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise ResponseTooLarge(f"response declares {declared} bytes, over the {max_bytes} cap")
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in response.aiter_bytes():
+        total += len(chunk)
+        if total > max_bytes:
+            raise ResponseTooLarge(f"response is over the {max_bytes} byte cap")
+        chunks.append(chunk)
+    return b"".join(chunks)
