@@ -12,8 +12,22 @@ from harken.models import Classification, Item, Mention, utcnow
 
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "itm_")
 _TRACKING_KEYS = {
-    "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "ref_src", "ref_url",
-    "_hsenc", "_hsmi", "mkt_tok", "spm", "share_id", "si", "ved", "ei",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "msclkid",
+    "yclid",
+    "igshid",
+    "ref_src",
+    "ref_url",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "spm",
+    "share_id",
+    "si",
+    "ved",
+    "ei",
 }
 
 
@@ -28,7 +42,8 @@ def canonical_url(url: str) -> str:
     except ValueError:
         return url.strip()
     query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if k.lower() not in _TRACKING_KEYS and not k.lower().startswith(_TRACKING_PREFIXES)
     ]
     host = (parts.hostname or "").lower()

@@ -17,8 +17,16 @@ MatchHow = Literal["exact", "typo"]
 Status = Literal["new", "in_progress", "handled", "ignored"]
 DigestPeriod = Literal["hourly", "daily", "weekly", "off"]
 SourceType = Literal[
-    "rss", "reddit", "hackernews", "mastodon", "bluesky", "stackexchange",
-    "github", "lemmy", "lobsters", "youtube",
+    "rss",
+    "reddit",
+    "hackernews",
+    "mastodon",
+    "bluesky",
+    "stackexchange",
+    "github",
+    "lemmy",
+    "lobsters",
+    "youtube",
 ]
 
 CATEGORIES: tuple[str, ...] = ("reputation", "crowd_marketing", "smm")
@@ -82,9 +90,13 @@ class Terms(_Model):
     def by_kind(self) -> list[tuple[TermKind, str]]:
         """Every term with its kind, in the order kinds are listed in the contract."""
         kinds: list[tuple[TermKind, list[str]]] = [
-            ("brand", self.brand), ("variant", self.variants), ("person", self.people),
-            ("product", self.products), ("address", self.addresses),
-            ("trademark", self.trademarks), ("lead", self.leads),
+            ("brand", self.brand),
+            ("variant", self.variants),
+            ("person", self.people),
+            ("product", self.products),
+            ("address", self.addresses),
+            ("trademark", self.trademarks),
+            ("lead", self.leads),
         ]
         return [(kind, term) for kind, terms in kinds for term in terms]
 
@@ -150,8 +162,16 @@ class YouTubeSource(_Source):
 
 
 SourceSpec = Annotated[
-    RssSource | RedditSource | HackerNewsSource | MastodonSource | BlueskySource
-    | StackExchangeSource | GitHubSource | LemmySource | LobstersSource | YouTubeSource,
+    RssSource
+    | RedditSource
+    | HackerNewsSource
+    | MastodonSource
+    | BlueskySource
+    | StackExchangeSource
+    | GitHubSource
+    | LemmySource
+    | LobstersSource
+    | YouTubeSource,
     Field(discriminator="type"),
 ]
 
