@@ -100,6 +100,16 @@ def mention_to_item(mention: Mention) -> dict[str, Any]:
     data["watch_bucket"] = f"{mention.watch_id}#{month_of(mention.published_at)}"
     data["tenant_bucket"] = f"{mention.tenant_id}#{month_of(mention.published_at)}"
     data["sort_key"] = f"{iso(mention.published_at)}#{mention.id}"
+    # One partition per (watch or tenant, filter value, month): the API's main filtered queries
+    # (docs/data-model.md) read only the items they return.
+    month = month_of(mention.published_at)
+    for attr, value in (
+        ("category", mention.category),
+        ("sentiment", mention.sentiment.label),
+        ("status", mention.status),
+    ):
+        data[f"watch_{attr}_bucket"] = f"{mention.watch_id}#{value}#{month}"
+        data[f"tenant_{attr}_bucket"] = f"{mention.tenant_id}#{value}#{month}"
     data["sentiment_label"] = mention.sentiment.label
     data["search_text"] = f"{mention.title or ''}\n{mention.text}".casefold()[:20000]
     return {k: v for k, v in to_dynamo(data).items() if v is not None}
