@@ -1,0 +1,134 @@
+"""Fetching: the scheduler's fan-out of fetch jobs, and the fetcher's run of a batch of jobs.
+
+The order of effects in `run_fetch_batch` is what keeps items from being lost: items are queued
+first, and only then is the job's cursor advanced. A source fault leaves the cursor where it was
+and sets a retry time with exponential backoff; the next scheduler tick retries the job."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harken.models import Item, Watch
+from harken.sources.base import FetchJob, SourceError, SourceSkipped
+from harken.store.dynamo import StateRepo
+
+BACKOFF_BASE_SECONDS = 60
+BACKOFF_MAX_SECONDS = 3600
+SQS_BATCH = 10
+
+
+def backoff_seconds(failures: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter, never shorter than what the source asked for."""
+    delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, failures - 1))
+    delay = delay / 2 + random.uniform(0, delay / 2)
+    return max(delay, retry_after or 0.0)
+
+
+def plan_fetch_jobs(watches: Iterable[Watch]) -> list[FetchJob]:
+    """Every fetch job of every watch: one per (watch, source, query)."""
+    from harken.sources import plan_jobs
+
+    return [job for watch in watches for job in plan_jobs(watch)]
+
+
+def send_messages(sqs: Any, queue_url: str, bodies: list[str]) -> None:
+    """Send message bodies in batches of ten; retry failed entries once, then raise."""
+    for start in range(0, len(bodies), SQS_BATCH):
+        chunk = bodies[start : start + SQS_BATCH]
+        entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)]
+        for _attempt in range(3):
+            response = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+            failed = {f["Id"] for f in response.get("Failed", [])}
+            if not failed:
+                break
+            entries = [e for e in entries if e["Id"] in failed]
+        else:
+            raise RuntimeError(f"{len(entries)} messages could not be sent to {queue_url}")
+
+
+def send_jobs(sqs: Any, queue_url: str, jobs: list[FetchJob]) -> int:
+    send_messages(sqs, queue_url, [json.dumps(job.to_dict()) for job in jobs])
+    return len(jobs)
+
+
+def item_message(job: FetchJob, item: Item) -> str:
+    return json.dumps(
+        {"watch_id": job.watch_id, "tenant_id": job.tenant_id, "item": item.model_dump(mode="json")}
+    )
+
+
+@dataclass
+class JobReport:
+    """What happened to one job of a batch (for logs, metrics and the partial batch response)."""
+
+    job: FetchJob
+    items: int = 0
+    status: str = "ok"  # ok | backoff | skipped | source_error | queue_error
+    error: str | None = None
+    failures: int = 0
+
+
+@dataclass
+class BatchReport:
+    jobs: list[JobReport] = field(default_factory=list)
+
+    @property
+    def items(self) -> int:
+        return sum(r.items for r in self.jobs)
+
+
+def run_fetch_batch(
+    jobs: list[FetchJob],
+    *,
+    state: StateRepo,
+    sqs: Any,
+    mention_queue_url: str,
+    ctx: Any,
+    now: float | None = None,
+) -> BatchReport:
+    """Run a batch of fetch jobs concurrently; queue new items; advance cursors only after.
+
+    A job whose items could not be queued has status `queue_error` and an unchanged cursor: the
+    caller reports its record as failed so SQS redelivers it. Source faults are recorded on the
+    cursor and retried later by the scheduler."""
+    from harken.sources import run_jobs
+
+    now = now or time.time()
+    report = BatchReport()
+    pairs = []
+    for job in jobs:
+        cursor, meta = state.get_cursor(job.key)
+        if meta.get("retry_at", 0) > now:
+            report.jobs.append(JobReport(job, status="backoff", failures=int(meta.get("failures", 0))))
+            continue
+        pairs.append((job, cursor))
+    outcomes = asyncio.run(run_jobs(pairs, ctx)) if pairs else []
+    for outcome in outcomes:
+        job = outcome.job
+        if outcome.error is not None or outcome.result is None:
+            error = outcome.error or SourceError("no result")
+            if isinstance(error, SourceSkipped):
+                report.jobs.append(JobReport(job, status="skipped", error=str(error)))
+                state.record_failure(job.key, str(error), now + BACKOFF_MAX_SECONDS)
+                continue
+            cursor_meta = state.get_cursor(job.key)[1]
+            failures = int(cursor_meta.get("failures", 0)) + 1
+            retry_at = now + backoff_seconds(failures, error.retry_after)
+            failures = state.record_failure(job.key, f"{error.kind}: {error}", retry_at)
+            report.jobs.append(JobReport(job, status="source_error", error=str(error), failures=failures))
+            continue
+        result = outcome.result
+        try:
+            send_messages(sqs, mention_queue_url, [item_message(job, item) for item in result.items])
+        except Exception as exc:
+            report.jobs.append(JobReport(job, status="queue_error", error=str(exc)))
+            continue
+        state.save_cursor(job.key, result.cursor, now)
+        report.jobs.append(JobReport(job, items=len(result.items)))
+    return report
