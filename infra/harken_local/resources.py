@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,9 +96,11 @@ def create_from_template(
         redrive = props.get("RedrivePolicy")
         if redrive:
             dlq = ref_name(redrive["deadLetterTargetArn"])
-            attrs["RedrivePolicy"] = '{"deadLetterTargetArn": "%s", "maxReceiveCount": "%s"}' % (
-                res.queue_arns[str(dlq)],
-                redrive["maxReceiveCount"],
+            attrs["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": res.queue_arns[str(dlq)],
+                    "maxReceiveCount": str(redrive["maxReceiveCount"]),
+                }
             )
         url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
         res.queues[name] = url
