@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from harken.models import Item
@@ -56,8 +57,10 @@ class FetchJob:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FetchJob:
         return cls(
-            watch_id=str(data["watch_id"]), tenant_id=str(data["tenant_id"]),
-            source=dict(data["source"]), query=str(data.get("query", "")),
+            watch_id=str(data["watch_id"]),
+            tenant_id=str(data["tenant_id"]),
+            source=dict(data["source"]),
+            query=str(data.get("query", "")),
             terms=list(data.get("terms", [])),
         )
 
@@ -83,3 +86,91 @@ class SourceSkipped(SourceError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, kind="skipped")
+
+
+DEFAULT_OVERLAP_SECONDS = 6 * 3600  # how far behind the watermark late-indexed items are still taken
+
+
+def item_key(item: Item) -> str:
+    """The id a cursor remembers for an item: the source's own id, else its URL."""
+    return item.native_id or item.url
+
+
+def advance(
+    cursor: Cursor,
+    items: list[Item],
+    *,
+    now: datetime,
+    overlap_seconds: float | None = DEFAULT_OVERLAP_SECONDS,
+) -> tuple[list[Item], Cursor]:
+    """Split what a source returned into the items not delivered before, and the cursor to store
+    once they are queued: watermark = newest publication time seen (never in the future), seen =
+    the ids of this response then the older ones, capped at SEEN_MAX.
+
+    `overlap_seconds=None` turns the watermark filter off (feeds, sources with back-dated
+    items) so only `seen` decides."""
+    seen = set(cursor.seen)
+    floor = _parse_watermark(cursor.watermark)
+    if floor is not None and overlap_seconds is not None:
+        floor -= timedelta(seconds=overlap_seconds)
+    else:
+        floor = None
+    fresh: list[Item] = []
+    batch_keys: list[str] = []
+    newest: datetime | None = None
+    for item in sorted(items, key=lambda i: i.published_at, reverse=True):
+        key = item_key(item)
+        if key in batch_keys:
+            continue
+        batch_keys.append(key)
+        if newest is None or item.published_at > newest:
+            newest = item.published_at
+        if key in seen:
+            continue
+        if floor is not None and item.published_at < floor:
+            continue
+        fresh.append(item)
+    watermark = cursor.watermark
+    if newest is not None:
+        newest = min(newest, now)
+        current = _parse_watermark(watermark)
+        if current is None or newest > current:
+            watermark = newest.strftime("%Y-%m-%dT%H:%M:%SZ")
+    in_batch = set(batch_keys)
+    merged = batch_keys + [k for k in cursor.seen if k not in in_batch]
+    new_cursor = Cursor(
+        watermark=watermark,
+        seen=merged[:SEEN_MAX],
+        etag=cursor.etag,
+        last_modified=cursor.last_modified,
+        state=dict(cursor.state),
+    )
+    return fresh, new_cursor
+
+
+def _parse_watermark(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def watermark_datetime(cursor: Cursor) -> datetime | None:
+    """The cursor's watermark as an aware datetime (None on a first poll or a garbage value)."""
+    return _parse_watermark(cursor.watermark)
+
+
+@dataclass
+class JobOutcome:
+    """What running one job produced: a result (new items + cursor to store) or an error."""
+
+    job: FetchJob
+    result: FetchResult | None = None
+    error: SourceError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.result is not None
