@@ -239,7 +239,12 @@ class WatchIn(_Model):
     @field_validator("query")
     @classmethod
     def _query(cls, v: str | None) -> str | None:
-        return v or None
+        if not v:
+            return None
+        from harken.query import parse_query  # a light module; keeps models importable alone
+
+        parse_query(v)  # QueryError is a ValueError: "unbalanced parenthesis at position 14"
+        return v
 
     @model_validator(mode="after")
     def _needs_something_to_match(self) -> WatchIn:

@@ -1,0 +1,295 @@
+"""The classifier: is an item a mention for a watch, and if so of what category, in which
+language, with which sentiment and intents. The classifier Lambda and `harken classify` both
+call this module.
+
+- `compile_watch(watch).classify(item)` for one watch;
+- `Classifier().classify(watch, item)` caches compiled watches (per id and updated_at);
+- `MultiWatchClassifier(watches).classify_all(item)` runs one automaton over the terms of
+  many watches at once.
+
+Order of decisions for one watch: a term match (or, for a watch without terms, the query) or an
+official page makes a candidate; `exclude` then drops it whatever else holds; `languages`
+restricts by the item's language (given by the source or detected; an item whose language
+cannot be told is kept); the query must hold for a term match. Items on an official page or
+account are `smm` mentions without needing a term or satisfying the query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+from harken import intents as intents_mod
+from harken import language as language_mod
+from harken.match import Matcher, build_matcher, contains_phrase
+from harken.models import Classification, Item, Match, Sentiment, WatchIn
+from harken.normalize import normalize, normalize_term
+from harken.query import Node, QueryContext, parse_query
+from harken.sentiment import SentimentBackend, get_backend
+
+_KIND_ORDER = {
+    k: i
+    for i, k in enumerate(("brand", "variant", "person", "product", "address", "trademark", "lead", "query"))
+}
+_ACCOUNT_MARKERS = ("@", "user/", "u/", "profile/", "c/", "channel/")
+_ACCOUNT_HOSTS = ("github.com", "x.com", "twitter.com", "youtube.com", "lobste.rs", "news.ycombinator.com")
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Frequent words of the supported languages, which a typo must not be."""
+    path = resources.files("harken") / "data" / "common_words.txt"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return frozenset()
+    return frozenset(w for w in text.split() if not w.startswith("#"))
+
+
+def _url_key(url: str) -> str:
+    """ "https://www.Reddit.com/r/acmecloud/" -> "reddit.com/r/acmecloud" (for prefix checks)."""
+    rest = url.strip().split("://", 1)[-1]
+    host, _, path = rest.partition("/")
+    host = host.lower().split("@")[-1]
+    for prefix in ("www.", "m.", "old.", "mobile."):
+        host = host.removeprefix(prefix)
+    path = path.split("#", 1)[0]
+    return (host + "/" + path).rstrip("/").lower()
+
+
+def _account(url_key: str) -> tuple[str, str] | None:
+    """(host, handle) when an official URL names an account: /@name, /user/name, github.com/name."""
+    host, _, path = url_key.partition("/")
+    parts = [p for p in path.split("/") if p]
+    if not parts:
+        return None
+    if parts[0].startswith("@") and len(parts) == 1:
+        return host, parts[0][1:]
+    if len(parts) == 2 and parts[0] + "/" in _ACCOUNT_MARKERS:
+        return host, parts[1]
+    if len(parts) == 1 and host in _ACCOUNT_HOSTS:
+        return host, parts[0]
+    return None
+
+
+@dataclass
+class _Plan:
+    """What one watch needs beyond its terms (which live in the shared matcher)."""
+
+    watch: Any
+    has_terms: bool
+    exclude: tuple[str, ...]
+    query: Node | None
+    query_text: str | None
+    official: tuple[str, ...]
+    accounts: tuple[tuple[str, str], ...]
+    languages: frozenset[str]
+
+    def is_official(self, url_key: str, author: str | None, item_host: str) -> bool:
+        for prefix in self.official:
+            if url_key == prefix or url_key.startswith(prefix + "/") or url_key.startswith(prefix + "?"):
+                return True
+        if author and self.accounts:
+            handle = author.strip().lstrip("@").lower()
+            name, _, host = handle.partition("@")
+            for acc_host, acc_name in self.accounts:
+                if name == acc_name and (host == acc_host or (not host and item_host == acc_host)):
+                    return True
+        return False
+
+
+def _plan(watch: WatchIn) -> _Plan:
+    keys = tuple(_url_key(u) for u in watch.official if u.strip())
+    accounts = tuple(a for a in (_account(k) for k in keys) if a)
+    return _Plan(
+        watch=watch,
+        has_terms=not watch.terms.is_empty(),
+        exclude=tuple(p for p in (normalize_term(e) for e in watch.exclude) if p),
+        query=parse_query(watch.query) if watch.query else None,
+        query_text=watch.query,
+        official=keys,
+        accounts=accounts,
+        languages=frozenset(x for x in (language_mod.primary(lang) for lang in watch.languages) if x),
+    )
+
+
+@dataclass
+class _ItemView:
+    """One item's derived data, computed once and shared by every watch that looks at it."""
+
+    item: Item
+    norm: str
+    backend: SentimentBackend
+    _language: Any = field(default=False)
+    _sentiment: Sentiment | None = None
+    _intents: list[str] | None = None
+    _url_parts: tuple[str, str, str] | None = None
+
+    @property
+    def body(self) -> str:
+        return f"{self.item.title}\n{self.item.text}" if self.item.title else self.item.text
+
+    @property
+    def language(self) -> str | None:
+        if self._language is False:
+            self._language = language_mod.primary(self.item.language) or language_mod.detect(self.body)
+        return self._language  # type: ignore[no-any-return]
+
+    @property
+    def sentiment(self) -> Sentiment:
+        if self._sentiment is None:
+            self._sentiment = self.backend.score(self.body, self.language)
+        return self._sentiment
+
+    @property
+    def intents(self) -> list[str]:
+        if self._intents is None:
+            self._intents = intents_mod.detect(self.body, self.language, self.sentiment)
+        return self._intents
+
+    def url_parts(self) -> tuple[str, str, str]:
+        """(url key, host, path) of the item URL."""
+        if self._url_parts is None:
+            key = _url_key(self.item.url)
+            try:
+                parts = urlsplit(self.item.url)
+                host = (parts.hostname or "").removeprefix("www.")
+                path = parts.path.rstrip("/")
+            except ValueError:
+                host, path = "", ""
+            self._url_parts = (key, host, path)
+        return self._url_parts
+
+
+class _Index:
+    """The shared matcher and per-watch plans for a list of watches."""
+
+    def __init__(self, watches: Sequence[WatchIn], sentiment: SentimentBackend | None = None) -> None:
+        self.plans = [_plan(w) for w in watches]
+        entries = [(i, kind, term) for i, w in enumerate(watches) for kind, term in w.terms.by_kind()]
+        self.matcher: Matcher = build_matcher(
+            entries, typo_owners=[i for i, w in enumerate(watches) if w.typos], common_words=common_words()
+        )
+        self.backend = sentiment or get_backend()
+        self.query_only = [i for i, p in enumerate(self.plans) if not p.has_terms]
+        self.with_official = [i for i, p in enumerate(self.plans) if p.official]
+        self.any_official = bool(self.with_official)
+
+    def classify_all(self, item: Item) -> list[tuple[int, Classification]]:
+        view = _ItemView(
+            item=item,
+            norm=normalize(f"{item.title}\n{item.text}" if item.title else item.text),
+            backend=self.backend,
+        )
+        found = self.matcher.find(view.norm)
+        owners = set(found)
+        owners.update(self.query_only)
+        official: set[int] = set()
+        if self.any_official:
+            key, host, _path = view.url_parts()
+            for i in self.with_official:
+                if self.plans[i].is_official(key, item.author, host):
+                    official.add(i)
+            owners |= official
+        out: list[tuple[int, Classification]] = []
+        for i in sorted(owners):
+            result = self._decide(self.plans[i], view, found.get(i, {}), i in official)
+            if result is not None:
+                out.append((i, result))
+        return out
+
+    def _decide(
+        self, plan: _Plan, view: _ItemView, found: dict[Any, Match], official: bool
+    ) -> Classification | None:
+        if any(contains_phrase(view.norm, p) for p in plan.exclude):
+            return None
+        if plan.languages and view.language and view.language not in plan.languages:
+            return None
+        matches = sorted(found.values(), key=lambda m: _KIND_ORDER[m.kind])
+        if not official:
+            if plan.query is not None:
+                _key, host, path = view.url_parts()
+                ctx = QueryContext(
+                    text=view.norm, host=host, path=path, language=view.language, source=view.item.source
+                )
+                if not plan.query.evaluate(ctx):
+                    return None
+                if not plan.has_terms:
+                    matches = [Match(term=plan.query_text or "", kind="query", how="exact")]
+            if not matches:
+                return None
+        if official:
+            category = "smm"
+        elif any(m.kind != "lead" for m in matches):
+            category = "reputation"
+        else:
+            category = "crowd_marketing"
+        return Classification(
+            matches=matches,
+            category=category,  # type: ignore[arg-type]
+            sentiment=view.sentiment,
+            intents=view.intents,  # type: ignore[arg-type]
+            language=view.language,
+        )
+
+
+class CompiledWatch:
+    """One watch ready to classify items."""
+
+    def __init__(self, watch: WatchIn, sentiment: SentimentBackend | None = None) -> None:
+        self.watch = watch
+        self._index = _Index([watch], sentiment)
+
+    def classify(self, item: Item) -> Classification | None:
+        """The classification of an item for this watch, or None when it is not a mention."""
+        results = self._index.classify_all(item)
+        return results[0][1] if results else None
+
+
+def compile_watch(watch: WatchIn, sentiment: SentimentBackend | None = None) -> CompiledWatch:
+    """Compile a watch (terms into an automaton, query into a tree). Raises QueryError on a bad query."""
+    return CompiledWatch(watch, sentiment)
+
+
+class Classifier:
+    """Compiled watches cached per container, keyed by id and updated_at for stored watches."""
+
+    def __init__(self, sentiment: SentimentBackend | None = None, max_watches: int = 512) -> None:
+        self.sentiment = sentiment
+        self.max_watches = max_watches
+        self._cache: dict[Any, CompiledWatch] = {}
+
+    def _key(self, watch: WatchIn) -> Any:
+        wid = getattr(watch, "id", None)
+        if wid is not None:
+            return (wid, getattr(watch, "updated_at", None))
+        return ("inline", watch.model_dump_json())
+
+    def compiled(self, watch: WatchIn) -> CompiledWatch:
+        key = self._key(watch)
+        hit = self._cache.get(key)
+        if hit is None:
+            if len(self._cache) >= self.max_watches:
+                self._cache.pop(next(iter(self._cache)))
+            hit = self._cache[key] = compile_watch(watch, self.sentiment)
+        return hit
+
+    def classify(self, watch: WatchIn, item: Item) -> Classification | None:
+        """The classification of `item` for `watch`, or None when it is not a mention."""
+        return self.compiled(watch).classify(item)
+
+
+class MultiWatchClassifier:
+    """Many watches behind one automaton: one scan of an item finds its mentions for all of them."""
+
+    def __init__(self, watches: Iterable[WatchIn], sentiment: SentimentBackend | None = None) -> None:
+        self.watches = list(watches)
+        self._index = _Index(self.watches, sentiment)
+
+    def classify_all(self, item: Item) -> list[tuple[WatchIn, Classification]]:
+        """(watch, classification) for every watch the item is a mention of."""
+        return [(self.watches[i], c) for i, c in self._index.classify_all(item)]

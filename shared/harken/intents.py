@@ -1,0 +1,130 @@
+"""Intents of a mention: complaint, question, purchase_intent, recommendation_request, praise.
+
+Cue phrases per language (en, ja, ru, de, es, fr), matched on the folded text (case and Latin
+accents removed), combined with the sentiment: a complaint is a complaint cue or a clearly
+negative text that reports a problem; praise is a praise cue or a clearly positive statement
+that is not a question.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from harken.models import Sentiment
+from harken.normalize import fold
+
+# Patterns are written folded (no accents, lower case); \b works for Latin and Cyrillic words.
+_CUES: dict[str, dict[str, str]] = {
+    "question": {
+        "en": r"^(?:how|what|why|which|where|when|who|does|do|is|are|can|could|should|would|will|has|have|did|anyone)\b",
+        "de": r"^(?:wie|was|warum|wieso|weshalb|welche[rsnm]?|wo|wann|wer|kann|konnt|gibt|hat|ist|sind|soll|weiss|kennt)\b",
+        "es": r"¿|^(?:como|que|por que|cual|cuales|donde|cuando|quien|alguien|hay|es|puedo|se puede)\b",
+        "fr": r"^(?:comment|pourquoi|quel(?:le)?s?|ou|quand|qui|est-ce|quelqu'un|y a-t-il|peut-on|faut-il)\b|est-ce que",
+        "ru": r"^(?:как|что|почему|зачем|какой|какая|какие|какую|где|когда|кто|можно|подскажите|есть ли)\b|\bли\b",
+        "ja": r"ですか|ますか|でしょうか|かな[？?]?$|教えて|どう(?:すれば|したら|やって)|なぜ|何故|どれ|どこ",
+    },
+    "complaint": {
+        "en": r"\b(?:refund|charged|overcharg\w*|cancel\w*|still (?:down|broken|waiting)|doesn'?t work|does not work|"
+        r"not working|stopped working|won'?t (?:load|sync|restore|work)|can'?t (?:restore|log ?in|access|sync)|"
+        r"lost (?:my|all|our)|no (?:reply|response|answer)|support (?:is|has|never|ignored)|ignor\w+ (?:my|our|me)|"
+        r"outage|down again|unacceptable|worst|ripoff|rip-off|scam|fix (?:this|it)|price (?:hike|increase)|"
+        r"raised (?:the )?prices?|complain\w*|failed|broken|terrible|awful|useless|disappoint\w*)",
+        "de": r"(?:funktioniert nicht|geht nicht|kein(?:e)? antwort|erstattung|zuruckerstatt\w*|kundig\w*|"
+        r"ausfall|abgesturzt|verloren|beschwerde|unverschamt|frechheit|abzocke|katastroph\w*|"
+        r"preiserhohung|seit tagen|seit wochen|schon wieder|enttausch\w*|schlecht\w*|kaputt|fehler)",
+        "es": r"(?:no funciona|no sirve|sin respuesta|nadie responde|reembolso|devolu\w+|cancel\w+|caid[oa]|"
+        r"perd\w+ (?:mis|todos|todo)|queja|reclam\w+|estafa|vergonzoso|inaceptable|subida de precio|"
+        r"otra vez|desde hace|pesim\w+|horrible|decepcion\w*|fatal|falla\w*|error)",
+        "fr": r"(?:ne fonctionne pas|ne marche pas|marche plus|aucune reponse|pas de reponse|rembourse\w*|resili\w+|"
+        r"en panne|perdu (?:mes|tous|toutes)|plainte|reclamation|arnaque|inadmissible|inacceptable|"
+        r"hausse de prix|encore une fois|depuis des|nul(?:le)?|horrible|decu|decevant|bug\w*|erreur)",
+        "ru": r"(?:не работает|не могу|нет ответа|не отвечает|верните|возврат|отмен\w+|упал|лежит|сбой|"
+        r"потерял\w*|жалоб\w*|претензи\w+|обман\w*|мошенн\w+|безобрази\w+|подорожа\w+|опять|уже (?:неделю|несколько)|"
+        r"ужасн\w+|кошмар|разочаров\w+|сломал\w*)",
+        "ja": r"(?:できない|できません|使えない|つながらない|繋がらない|返金|解約|障害|落ちて|不具合|消えた|"
+        r"返信がない|返事がない|対応が|最悪|ひどい|酷い|困って|値上げ|不満|がっかり|エラー)",
+    },
+    "purchase_intent": {
+        "en": r"\b(?:buy(?:ing)?|purchas\w+|subscrib\w+|sign(?:ing)? up|upgrade to|switch(?:ing)? to|"
+        r"want to (?:get|try|order)|thinking (?:of|about) (?:getting|buying|switching)|pricing for|"
+        r"how much (?:is|does|for)|quote for|where (?:can|do) i (?:get|buy)|ready to pay|shopping for)\b",
+        "de": r"(?:kaufen|kaufe|bestellen|abonnieren|abschliessen|buchen|wechseln zu|umsteigen|preis fur|"
+        r"was kostet|wie viel kostet|anschaffen|zulegen)",
+        "es": r"(?:comprar|compro|contratar|suscribir\w*|adquirir|cambiarme a|pasarme a|cuanto cuesta|"
+        r"precio de|quiero (?:probar|pagar))",
+        "fr": r"(?:acheter|achete|commander|souscrire|s'abonner|abonner|m'abonner|passer a|combien coute|"
+        r"prix de|je veux prendre|investir dans)",
+        "ru": r"(?:купить|куплю|покупать|приобрести|оформить|подписк\w+ на|перейти на|сколько стоит|"
+        r"цена на|хочу взять|заказать)",
+        "ja": r"(?:購入|買いたい|買おう|買う|契約したい|申し込|乗り換え|いくら|値段|導入したい|課金)",
+    },
+    "recommendation_request": {
+        "en": r"\b(?:recommend\w*|suggest\w*|which (?:\w+ )*(?:should|would|do) (?:i|we|you)|"
+        r"what(?:'s| is) the best|best (?:\w+ ){0,3}for|any (?:good )?(?:alternatives?|options?)|"
+        r"alternatives? to|looking for (?:a|an|some)|advice on|vs\.?|versus|worth it)\b",
+        "de": r"(?:empfehl\w+|empfiehlt|welche[rsnm]? .*(?:soll|sollte|nehmen)|alternative\w* zu|"
+        r"was ist (?:der|die|das) beste|erfahrungen mit|taugt|lohnt sich|suche (?:ein|eine|einen))",
+        "es": r"(?:recomienda\w*|recomendaci\w+|que .*me recomiendan|cual .*(?:deberia|conviene|elegir)|"
+        r"alternativa\w* a|el mejor .*para|la mejor .*para|opiniones sobre|vale la pena|busco (?:un|una))",
+        "fr": r"(?:recommand\w+|conseill\w+|quel(?:le)? .*(?:choisir|prendre)|alternative\w* a|"
+        r"le meilleur .*pour|la meilleure .*pour|avis sur|vaut le coup|cherche (?:un|une))",
+        "ru": r"(?:посоветуйте|порекомендуйте|подскажите|что лучше|какой .*выбрать|какую .*выбрать|"
+        r"альтернатив\w+|стоит ли|отзывы о|ищу (?:хороший|надежный|облачн))",
+        "ja": r"(?:おすすめ(?:は|を|の|ありますか|教えて)|オススメ(?:は|を|の)|お勧め(?:は|を)|どれがいい|"
+        r"どこがいい|何がいい|比較|代わり|乗り換え先|どっちがいい)",
+    },
+    "praise": {
+        "en": r"\b(?:love|loving|awesome|amazing|great job|kudos|shout-?out|thank(?:s| you)|lifesaver|"
+        r"impressed|fantastic|excellent|brilliant|rock-?solid|flawless|best (?:service|support|backup)|"
+        r"highly recommend|well done|nailed it)\b",
+        "de": r"(?:danke|super|toll|klasse|genial|hervorragend|begeistert|top|grossartig|lob|empfehle|"
+        r"zufrieden|spitze)",
+        "es": r"(?:gracias|genial|excelente|increible|me encanta|encanta|maravill\w+|recomiendo|"
+        r"fantastic\w+|satisfech\w+|de lujo|bravo)",
+        "fr": r"(?:merci|genial|excellent|super|bravo|top|j'adore|adore|impeccable|parfait|nickel|"
+        r"recommande|ravi|satisfait)",
+        "ru": r"(?:спасибо|отличн\w+|супер|класс|молодц\w+|рекомендую|доволен|довольн\w+|лучш\w+|"
+        r"великолепн\w+|круто|благодар\w+)",
+        "ja": r"(?:ありがとう|最高|素晴らしい|すばらしい|神|助かり|助かっ|感謝|満足|便利|優秀|大好き)",
+    },
+}
+
+
+@lru_cache(maxsize=64)
+def _pattern(intent: str, language: str) -> re.Pattern[str]:
+    table = _CUES[intent]
+    return re.compile(table.get(language) or table["en"], re.MULTILINE)
+
+
+_Q_MARK = re.compile(r"[?？]")
+_SENTENCE = re.compile(r"(?<=[.!?。！？\n])\s*")
+
+
+def detect(text: str, language: str | None, sentiment: Sentiment) -> list[str]:
+    """The intents of a text, in the contract's order."""
+    lang = language if language in ("en", "ja", "ru", "de", "es", "fr") else "en"
+    folded = fold(text)
+    # Questions: a question mark, or a sentence that opens like a question.
+    question = bool(_Q_MARK.search(folded))
+    if not question:
+        q = _pattern("question", lang)
+        if lang == "ja":
+            question = bool(q.search(folded))
+        else:
+            question = any(q.search(s) for s in _SENTENCE.split(folded) if s.endswith("?"))
+    found: set[str] = set()
+    if question:
+        found.add("question")
+    complaint_cue = bool(_pattern("complaint", lang).search(folded))
+    if (complaint_cue and sentiment.score < 0.3) or sentiment.score <= -0.5:
+        found.add("complaint")
+    if _pattern("purchase_intent", lang).search(folded):
+        found.add("purchase_intent")
+    if _pattern("recommendation_request", lang).search(folded) and (question or lang == "ja"):
+        found.add("recommendation_request")
+    praise_cue = bool(_pattern("praise", lang).search(folded))
+    if (praise_cue and sentiment.score > 0.2) or (sentiment.score >= 0.6 and not question):
+        found.add("praise")
+    order = ("complaint", "question", "purchase_intent", "recommendation_request", "praise")
+    return [i for i in order if i in found]

@@ -1,0 +1,89 @@
+"""Text normalisation shared by term matching, the query language, exclusions and language detection.
+
+Everything that is compared is first brought to one form: Unicode NFKC (full-width Latin and
+half-width katakana become ordinary), case-folded, Latin diacritics removed, every run of
+punctuation, symbols and spaces turned into one space, and the whole padded with a space at
+each end. A term written as " acme cloud " then matches at word boundaries by plain substring
+search, and "Acme-Cloud", "ACME  cloud" and "Acme Cloud's" all look the same.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Scripts written without spaces: terms in them match as substrings, not as whole words.
+_CJK_RANGES = (
+    (0x3040, 0x30FF),  # hiragana, katakana
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xAC00, 0xD7AF),  # hangul syllables (spaced, but often glued to particles)
+    (0x31F0, 0x31FF),  # katakana phonetic extensions
+)
+_CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u31f0-\u31ff"
+_HAS_CJK = re.compile(f"[{_CJK_CLASS}]")
+# A Latin/Cyrillic letter or digit glued to a CJK character ("Acme Cloudのバックアップ"): the
+# boundary between scripts is a word boundary too.
+_SCRIPT_EDGE = re.compile(
+    f"(?<=[^\\W{_CJK_CLASS}])(?=[{_CJK_CLASS}])|(?<=[{_CJK_CLASS}])(?=[^\\W{_CJK_CLASS}])"
+)
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _build_fold_table() -> dict[int, str]:
+    """Latin letters with diacritics -> base letters (é -> e, ł -> l), for the Latin blocks only.
+
+    Cyrillic and kana keep their marks: й is not и, and が is not か.
+    """
+    table: dict[int, str] = {}
+    for code in range(0xC0, 0x250):
+        ch = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        if base and base != ch and base.isascii():
+            table[code] = base
+    table.update({ord("ø"): "o", ord("đ"): "d", ord("ł"): "l", ord("ı"): "i", ord("ё"): "е"})
+    return table
+
+
+_FOLD = _build_fold_table()
+
+
+def fold(text: str) -> str:
+    """NFKC, case folding and Latin diacritic removal, nothing else (spacing is kept)."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+
+
+def normalize(text: str) -> str:
+    """The matching form of a text: folded, punctuation to single spaces, padded with spaces."""
+    folded = fold(text)
+    if _HAS_CJK.search(folded):
+        folded = _SCRIPT_EDGE.sub(" ", folded)
+    return " " + " ".join(_NON_WORD.sub(" ", folded).split()) + " "
+
+
+def is_cjk_char(ch: str) -> bool:
+    code = ord(ch)
+    return any(lo <= code <= hi for lo, hi in _CJK_RANGES)
+
+
+def has_cjk(text: str) -> bool:
+    return _HAS_CJK.search(text) is not None
+
+
+@lru_cache(maxsize=4096)
+def normalize_term(term: str) -> str:
+    """A term or phrase in matching form, without the padding ("Acme-Cloud" -> "acme cloud")."""
+    return normalize(term).strip()
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def camel_split(term: str) -> str | None:
+    """ "AcmeCloud" -> "Acme Cloud", or None when the term is not CamelCase of 3+ letter parts."""
+    parts = [p for chunk in term.split() for p in _CAMEL.split(chunk)]
+    if len(parts) < 2 or len(parts) == len(term.split()) or any(len(p) < 3 for p in parts):
+        return None
+    return " ".join(parts)

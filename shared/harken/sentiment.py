@@ -1,0 +1,438 @@
+"""Sentiment of a mention: positive, neutral or negative, with a score in [-1, 1].
+
+The default backend ("lexicon") runs inside the Lambda: per-language valence lexicons shipped in
+harken/data/sentiment/ (English builds on the VADER lexicon, MIT), with the rules that matter
+in complaints and praise: negation flips and damps a word ("not good", "nicht gut", "не работает",
+"良くない"), intensifiers and diminishers scale it, a contrast ("but", "aber", "pero", "mais",
+"но", "けど") weights the second clause, exclamation marks and ALL CAPS amplify, emoji and
+emoticons count, and sarcasm markers ("yeah right", "/s", 🙄) turn apparent praise negative.
+
+The "comprehend" backend calls Amazon Comprehend through a client the caller passes in, for the
+languages Comprehend supports, and falls back to the lexicon for the others (Russian).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+from harken.models import Sentiment
+from harken.normalize import fold
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+LANGUAGES: tuple[str, ...] = ("en", "ja", "ru", "de", "es", "fr")
+_ALPHA = 15.0  # VADER's normalisation constant
+_NEG_SCALAR = -0.74
+_BOOST = 0.293
+_POSITIVE_AT = 0.05
+_NEGATIVE_AT = -0.05
+
+_NEGATORS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        _words(
+            "not no never none nothing nobody nowhere neither nor cannot cant dont doesnt didnt isnt arent "
+            "wasnt werent wont wouldnt shouldnt couldnt hasnt havent hadnt aint without barely hardly"
+        )
+    ),
+    "de": frozenset(_words("nicht kein keine keinen keinem keiner nie niemals nichts ohne kaum")),
+    "es": frozenset(_words("no nunca jamas ni tampoco nada sin nadie")),
+    "fr": frozenset(_words("ne pas jamais rien aucun aucune sans ni guere")),
+    "ru": frozenset(_words("не нет ни никогда ничего без нельзя")),
+}
+_BOOSTERS: dict[str, dict[str, float]] = {
+    "en": dict.fromkeys(
+        _words(
+            "very really extremely so too totally absolutely completely incredibly super truly utterly "
+            "seriously insanely highly hugely most"
+        ),
+        _BOOST,
+    )
+    | dict.fromkeys(_words("slightly somewhat barely kinda marginally"), -_BOOST),
+    "de": dict.fromkeys(
+        _words("sehr wirklich total extrem absolut echt voll richtig unglaublich komplett so zu"), _BOOST
+    )
+    | dict.fromkeys(_words("etwas bisschen ziemlich leicht"), -_BOOST),
+    "es": dict.fromkeys(_words("muy realmente super tan totalmente absolutamente demasiado bastante"), _BOOST)
+    | dict.fromkeys(_words("poco algo ligeramente"), -_BOOST),
+    "fr": dict.fromkeys(
+        _words("tres vraiment trop super tellement totalement absolument completement si"), _BOOST
+    )
+    | dict.fromkeys(_words("peu legerement assez plutot"), -_BOOST),
+    "ru": dict.fromkeys(
+        _words("очень реально совсем крайне абсолютно слишком так просто вообще жутко"), _BOOST
+    )
+    | dict.fromkeys(_words("немного слегка чуть"), -_BOOST),
+}
+_CONTRAST: dict[str, frozenset[str]] = {
+    "en": frozenset({"but", "however", "though", "although"}),
+    "de": frozenset({"aber", "jedoch", "allerdings", "trotzdem"}),
+    "es": frozenset({"pero", "aunque", "sin embargo"}),
+    "fr": frozenset({"mais", "pourtant", "cependant"}),
+    "ru": frozenset({"но", "однако", "зато"}),
+}
+_SARCASM = re.compile(
+    r"(?:^|\W)(?:yeah,? right|oh,? great|just great|thanks a lot|thanks for nothing|what a surprise|"
+    r"slow clap|love that for me|/s\b|na toll|ganz toll|vielen dank auch|klar doch|"
+    r"s[ií], claro|gracias por nada|que maravilla|"
+    r"merci du cadeau|bravo,? vraiment|c'est le pompon|"
+    r"ну спасибо|ага,? конечно|спасибо,? блин|ну супер|"
+    r"さすがです|ありがとうございますね|笑えない)"
+    r"|🙄|😒|🙃",
+    re.IGNORECASE,
+)
+_EMOJI = re.compile(
+    r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2764]|"
+    r"(?<![\w/])(?:[:;=]-?[)(DPp/\\|]|<3|:'\()(?!\w)|\(\s*笑\s*\)|（笑）|w{3,}|草"
+)
+_EMOJI_VALENCE: dict[str, float] = {
+    "😀": 2,
+    "😃": 2,
+    "😄": 2.2,
+    "😁": 2,
+    "😆": 2,
+    "😊": 2.2,
+    "🙂": 1.2,
+    "😍": 3,
+    "🥰": 3,
+    "😘": 2,
+    "🤩": 3,
+    "👍": 2,
+    "👏": 2.2,
+    "🙌": 2.2,
+    "💯": 2,
+    "🔥": 1.2,
+    "❤": 2.8,
+    "💖": 2.8,
+    "💙": 2.5,
+    "✨": 1,
+    "🎉": 2.2,
+    "🥳": 2.5,
+    "😎": 1.5,
+    "🚀": 1.5,
+    "⭐": 1.5,
+    "✅": 1,
+    "🤝": 1.5,
+    "😂": 1,
+    "🤣": 1,
+    "😅": 0.3,
+    "😉": 1,
+    "😞": -2,
+    "😔": -2,
+    "😟": -2,
+    "😢": -2.3,
+    "😭": -2.5,
+    "😡": -3,
+    "😠": -2.8,
+    "🤬": -3.2,
+    "😤": -2.2,
+    "👎": -2.3,
+    "💔": -2.5,
+    "😩": -2.3,
+    "😫": -2.3,
+    "🤦": -2,
+    "😖": -2,
+    "😣": -2,
+    "😰": -2,
+    "😱": -2,
+    "🙄": -1.5,
+    "😒": -1.8,
+    "🤮": -3,
+    "💩": -2.5,
+    "⚠": -0.5,
+    "❌": -1.5,
+    ":)": 1.8,
+    ":-)": 1.8,
+    ":d": 2.2,
+    ":-d": 2.2,
+    ";)": 1.2,
+    ";-)": 1.2,
+    ":p": 1,
+    "=)": 1.8,
+    "<3": 2.5,
+    ":(": -2,
+    ":-(": -2,
+    ":'(": -2.3,
+    ":/": -1,
+    ":-/": -1,
+    ":\\": -1,
+    ":|": -0.5,
+    "=(": -2,
+    "(笑)": 0.5,
+    "（笑）": 0.5,
+    "www": 0.8,
+    "草": 0.8,
+}
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# Japanese: a negative auxiliary right after a lexicon hit flips it ("良くない", "便利じゃない").
+_JA_NEGATION = re.compile(r"^.{0,2}?(?:ない|なかった|なく|ません|ず|じゃない|ではない)")
+_JA_BOOSTERS = (
+    "とても",
+    "すごく",
+    "凄く",
+    "本当に",
+    "ほんとに",
+    "めちゃくちゃ",
+    "めっちゃ",
+    "超",
+    "かなり",
+    "マジで",
+)
+_JA_CONTRAST = re.compile(r"けど|けれど|でも|しかし|ですが|だが")
+
+
+class SentimentBackend(Protocol):
+    name: str
+
+    def score(self, text: str, language: str | None) -> Sentiment: ...
+
+
+def label_for(score: float) -> str:
+    if score >= _POSITIVE_AT:
+        return "positive"
+    if score <= _NEGATIVE_AT:
+        return "negative"
+    return "neutral"
+
+
+def _normalise(total: float) -> float:
+    return max(-1.0, min(1.0, total / math.sqrt(total * total + _ALPHA)))
+
+
+def _data_dir() -> Path:
+    return Path(str(resources.files("harken") / "data" / "sentiment"))
+
+
+def _read_tsv(path: Path) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """(words, stems, phrases) of one lexicon file."""
+    words: dict[str, float] = {}
+    stems: dict[str, float] = {}
+    phrases: dict[str, float] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        term, _, value = line.partition("\t")
+        term = fold(term.strip())
+        valence = float(value.split("\t")[0])
+        if term.endswith("*"):
+            stems[term[:-1]] = valence
+        elif " " in term:
+            phrases[term] = valence
+        else:
+            words[term] = valence
+    return words, stems, phrases
+
+
+@lru_cache(maxsize=8)
+def _lexicon(language: str) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    words: dict[str, float] = {}
+    if language == "en":
+        import vaderSentiment  # the lexicon file ships with the package
+
+        vader = Path(vaderSentiment.__file__).with_name("vader_lexicon.txt")
+        for line in vader.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 2:
+                words[parts[0]] = float(parts[1])
+    path = _data_dir() / f"{language}.tsv"
+    own, stems, phrases = _read_tsv(path) if path.exists() else ({}, {}, {})
+    words.update(own)
+    return words, stems, phrases
+
+
+@lru_cache(maxsize=1)
+def _ja_automaton() -> Any:
+    import ahocorasick
+
+    auto = ahocorasick.Automaton()
+    words, _stems, phrases = _lexicon("ja")
+    for term, valence in {**words, **phrases}.items():
+        auto.add_word(term, (len(term), valence))
+    auto.make_automaton()
+    return auto
+
+
+def _lookup(token: str, words: dict[str, float], stems: dict[str, float]) -> float:
+    v = words.get(token)
+    if v is not None:
+        return v
+    if stems:
+        for n in range(min(len(token), 12), 2, -1):
+            v = stems.get(token[:n])
+            if v is not None:
+                return v
+    return 0.0
+
+
+def _score_spaced(text: str, language: str) -> float:
+    words, stems, phrases = _lexicon(language)
+    negators = _NEGATORS.get(language, _NEGATORS["en"])
+    boosters = _BOOSTERS.get(language, _BOOSTERS["en"])
+    contrast = _CONTRAST.get(language, _CONTRAST["en"])
+    raw = _WORD.findall(text)
+    tokens = [fold(t).replace("’", "'") for t in raw]
+    shouting = any(t.isupper() and len(t) > 2 for t in raw) and not text.isupper()
+    total_before = 0.0
+    total_after = 0.0
+    after = False
+    for i, tok in enumerate(tokens):
+        if tok in contrast:
+            after = True
+            total_before *= 0.5
+            continue
+        v = _lookup(tok, words, stems)
+        if not v:
+            continue
+        if tok in negators or tok in boosters:
+            continue
+        scale = 0.0
+        negated = False
+        for back in (1, 2, 3):
+            if i - back < 0:
+                break
+            prev = tokens[i - back]
+            if prev in negators or prev.endswith("n't") or prev.endswith("nt'"):
+                negated = True
+            b = boosters.get(prev)
+            if b is not None:
+                scale += b if back == 1 else b * (0.95 if back == 2 else 0.9)
+        # French: "ne ... pas" puts "pas" after the verb ("je n'aime pas").
+        if language == "fr" and i + 1 < len(tokens) and tokens[i + 1] in ("pas", "jamais", "plus"):
+            negated = True
+        if v > 0:
+            v += scale
+        else:
+            v -= scale
+        if shouting and raw[i].isupper() and len(raw[i]) > 1:
+            v += 0.733 if v > 0 else -0.733
+        if negated:
+            v *= _NEG_SCALAR
+        if after:
+            total_after += v
+        else:
+            total_before += v
+    total = total_before + total_after * (1.5 if after else 1.0)
+    if phrases:
+        folded = " " + " ".join(tokens) + " "
+        for phrase, v in phrases.items():
+            if f" {phrase} " in folded:
+                total += v
+    return total
+
+
+def _score_ja(text: str) -> float:
+    folded = fold(text)
+    total_before = 0.0
+    total_after = 0.0
+    m = _JA_CONTRAST.search(folded)
+    split_at = m.end() if m else len(folded) + 1
+    last_end = -1
+    for end, (length, valence) in _ja_automaton().iter(folded):
+        start = end - length + 1
+        if start <= last_end:  # "遅すぎ" over "遅い": keep the longer, earlier hit only
+            continue
+        last_end = end
+        v = valence
+        window = folded[max(0, start - 6) : start]
+        if any(b in window for b in _JA_BOOSTERS):
+            v += _BOOST if v > 0 else -_BOOST
+        if _JA_NEGATION.match(folded[end + 1 : end + 8]):
+            v *= _NEG_SCALAR
+        if start >= split_at:
+            total_after += v
+        else:
+            total_before += v
+    if m:
+        return total_before * 0.5 + total_after * 1.5
+    return total_before
+
+
+def _extras(text: str, total: float) -> float:
+    """Emoji and emoticons, exclamation marks, sarcasm."""
+    for em in _EMOJI.findall(text):
+        total += _EMOJI_VALENCE.get(em.lower(), _EMOJI_VALENCE.get(em[:1], 0.0))
+    bangs = min(text.count("!") + text.count("！"), 4)
+    if bangs and total:
+        total += bangs * 0.292 * (1 if total > 0 else -1)
+    if _SARCASM.search(text):
+        total = -abs(total) * 0.8 - 1.0 if total > 0 else total - 1.0
+    return total
+
+
+class LexiconBackend:
+    """Per-language valence lexicons and rules; no network, a few hundred KB of data."""
+
+    name = "lexicon"
+
+    def score(self, text: str, language: str | None) -> Sentiment:
+        lang = (language or "en").split("-")[0].lower()
+        if lang == "ja" or (lang not in _NEGATORS and _has_kana_or_han(text)):
+            total = _score_ja(text)
+        else:
+            total = _score_spaced(text, lang if lang in LANGUAGES else "en")
+        total = _extras(text, total)
+        score = round(_normalise(total), 4)
+        return Sentiment(label=label_for(score), score=score)  # type: ignore[arg-type]
+
+
+_KANA_HAN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def _has_kana_or_han(text: str) -> bool:
+    return _KANA_HAN.search(text) is not None
+
+
+class ComprehendBackend:
+    """Amazon Comprehend DetectSentiment through a client the caller builds (boto3 "comprehend").
+
+    Languages Comprehend does not support (Russian, among the six) use the fallback backend.
+    """
+
+    name = "comprehend"
+    SUPPORTED: frozenset[str] = frozenset(
+        {"en", "es", "fr", "de", "it", "pt", "ar", "hi", "ja", "ko", "zh", "zh-TW"}
+    )
+    _MAX_BYTES = 4900  # the API takes at most 5,000 bytes of UTF-8
+
+    def __init__(self, client: Any, fallback: SentimentBackend | None = None) -> None:
+        if client is None:
+            raise ValueError("the comprehend sentiment backend needs a boto3 comprehend client")
+        self.client = client
+        self.fallback = fallback or LexiconBackend()
+
+    def score(self, text: str, language: str | None) -> Sentiment:
+        lang = (language or "en").split("-")[0].lower()
+        if lang not in self.SUPPORTED or not text.strip():
+            return self.fallback.score(text, language)
+        body = text.encode("utf-8")[: self._MAX_BYTES].decode("utf-8", "ignore")
+        resp = self.client.detect_sentiment(Text=body, LanguageCode=lang)
+        scores = resp.get("SentimentScore", {})
+        score = round(max(-1.0, min(1.0, scores.get("Positive", 0.0) - scores.get("Negative", 0.0))), 4)
+        label = {"POSITIVE": "positive", "NEGATIVE": "negative"}.get(resp.get("Sentiment", ""), "neutral")
+        return Sentiment(label=label, score=score)  # type: ignore[arg-type]
+
+
+def get_backend(name: str = "lexicon", client: Any = None) -> SentimentBackend:
+    """The sentiment backend called `name`: "lexicon" (default, in-process) or "comprehend"."""
+    if name == "lexicon":
+        return _default_backend()
+    if name == "comprehend":
+        return ComprehendBackend(client)
+    raise ValueError(f"unknown sentiment backend {name!r} (expected 'lexicon' or 'comprehend')")
+
+
+@lru_cache(maxsize=1)
+def _default_backend() -> LexiconBackend:
+    return LexiconBackend()
+
+
+def score(text: str, language: str | None = None) -> Sentiment:
+    """Sentiment of a text with the default backend."""
+    return _default_backend().score(text, language)

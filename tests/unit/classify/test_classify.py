@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import pytest
+from harken.classify import Classifier, MultiWatchClassifier, compile_watch
+from harken.models import WatchIn
+
+from .conftest import ACME, item
+
+
+def kinds(result):
+    return {(m.term, m.kind, m.how) for m in result.matches}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Acme Cloud lost my backup", ("Acme Cloud", "brand")),
+        ("ACME-CLOUD is down", ("Acme Cloud", "brand")),
+        ("acmecloud sync broke", ("AcmeCloud", "variant")),
+        ("アクメクラウドのバックアップが最悪", ("アクメクラウド", "variant")),
+        ("Jane Roe said the outage is over", ("Jane Roe", "person")),
+        ("The new Acme Vault tier", ("Acme Vault", "product")),
+        ("Office at 12 Harbor St., Springfield", ("12 Harbor Street, Springfield", "address")),
+        ("VaultSync keeps failing", ("VaultSync", "trademark")),
+        ("Which backup service should I buy?", ("which backup service should I buy", "lead")),
+    ],
+)
+def test_every_term_kind_matches(acme, text, expected):
+    result = compile_watch(acme).classify(item(text))
+    assert result is not None
+    assert (expected[0], expected[1], "exact") in kinds(result)
+
+
+def test_road_abbreviation_matches_the_written_out_address():
+    watch = WatchIn.model_validate({"name": "x", "terms": {"addresses": ["5 Mill Road"]}})
+    assert compile_watch(watch).classify(item("meet at 5 Mill Rd tomorrow"))
+    assert compile_watch(watch).classify(item("meet at 5 Mill tomorrow")) is None
+
+
+def test_word_boundaries_in_spaced_scripts(acme):
+    compiled = compile_watch(acme)
+    assert compiled.classify(item("AcmeCloudyNight weather")) is None
+    assert compiled.classify(item("the acmecloudfans club")) is None
+
+
+def test_latin_term_glued_to_japanese_still_matches(acme):
+    result = compile_watch(acme).classify(item("Acme Cloudのサポートは最悪"))
+    assert result is not None and ("Acme Cloud", "brand", "exact") in kinds(result)
+
+
+def test_typo_matches_only_with_typos_on(acme):
+    result = compile_watch(acme).classify(item("Acme Clod ate my files"))
+    assert result is not None and ("Acme Cloud", "brand", "typo") in kinds(result)
+    off = WatchIn.model_validate({**ACME, "typos": False})
+    assert compile_watch(off).classify(item("Acme Clod ate my files")) is None
+
+
+def test_common_words_are_not_typos():
+    watch = WatchIn.model_validate({"name": "x", "terms": {"brand": ["Nimbus"], "products": ["Clouds"]}})
+    compiled = compile_watch(watch)
+    assert compiled.classify(item("Nimbsu outage")) is not None
+    assert compiled.classify(item("the clouds are grey")) is not None  # exact
+    assert compiled.classify(item("it could happen")) is None
+
+
+def test_exclude_wins_over_a_term(acme):
+    assert compile_watch(acme).classify(item("Acme Cloud bakery opens a new shop")) is None
+    assert compile_watch(acme).classify(item("The ACME protocol and Acme Cloud certs")) is None
+
+
+def test_look_alikes_do_not_match(acme):
+    compiled = compile_watch(acme)
+    assert compiled.classify(item("Wile E. Coyote buys another ACME rocket")) is None
+    assert compiled.classify(item("certbot renews via ACME every 60 days")) is None
+
+
+def test_category_smm_on_official_page_at_path_boundary(acme):
+    compiled = compile_watch(acme)
+    on = compiled.classify(item("Weekly thread", url="https://www.reddit.com/r/acmecloud/comments/1/x"))
+    assert on is not None and on.category == "smm"
+    assert (
+        compiled.classify(item("Weekly thread", url="https://www.reddit.com/r/acmecloudfans/comments/1"))
+        is None
+    )
+
+
+def test_category_smm_by_official_account_author(acme):
+    result = compile_watch(acme).classify(
+        item(
+            "We shipped a fix",
+            url="https://mastodon.social/@someone/1",
+            author="acmecloud",
+            source="mastodon",
+        )
+    )
+    assert result is not None and result.category == "smm"
+
+
+def test_category_reputation_and_crowd_marketing(acme):
+    compiled = compile_watch(acme)
+    assert compiled.classify(item("Acme Cloud support is slow")).category == "reputation"
+    lead = compiled.classify(item("What is the best cloud backup for a small office?"))
+    assert lead.category == "crowd_marketing"
+
+
+def test_query_filters_term_matches():
+    watch = WatchIn.model_validate(
+        {"name": "x", "terms": {"brand": ["Acme Cloud"]}, "query": "(backup OR restore*) -protocol lang:en"}
+    )
+    compiled = compile_watch(watch)
+    assert compiled.classify(item("Acme Cloud restores are slow"))
+    assert compiled.classify(item("Acme Cloud pricing page")) is None
+    assert compiled.classify(item("Acme Cloud backup protocol")) is None
+    assert compiled.classify(item("Acme Cloud backup ist kaputt, die Daten sind weg", language="de")) is None
+
+
+def test_query_only_watch_matches_with_kind_query():
+    watch = WatchIn.model_validate({"name": "x", "query": '"cloud backup" site:reddit.com'})
+    compiled = compile_watch(watch)
+    hit = compiled.classify(item("any cloud backup tips?", url="https://www.reddit.com/r/sysadmin/1"))
+    assert hit is not None and hit.matches[0].kind == "query"
+    assert compiled.classify(item("any cloud backup tips?", url="https://news.ycombinator.com/1")) is None
+
+
+def test_languages_restrict_kept_items():
+    watch = WatchIn.model_validate({"name": "x", "terms": {"brand": ["Acme Cloud"]}, "languages": ["de"]})
+    compiled = compile_watch(watch)
+    assert compiled.classify(item("Acme Cloud ist wirklich sehr langsam und der Support antwortet nicht"))
+    assert compiled.classify(item("Acme Cloud is really slow and support does not answer")) is None
+
+
+def test_classifier_caches_compiled_watches(acme):
+    clf = Classifier()
+    assert clf.classify(acme, item("Acme Cloud")) is not None
+    assert clf.compiled(acme) is clf.compiled(acme)
+
+
+def test_multi_watch_classifier_reports_each_watch():
+    a = WatchIn.model_validate({"name": "a", "terms": {"brand": ["Acme Cloud"]}})
+    b = WatchIn.model_validate({"name": "b", "terms": {"brand": ["Nimbus Drive"]}})
+    multi = MultiWatchClassifier([a, b])
+    hits = multi.classify_all(item("Acme Cloud vs Nimbus Drive"))
+    assert [w.name for w, _ in hits] == ["a", "b"]
+    assert multi.classify_all(item("nothing here")) == []
