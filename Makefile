@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # SAM CLI lives in its own venv (its pins clash with moto's); `sam build` needs the Lambda
 # runtime's Python (3.13) on PATH.
 SAM_VENV := .venv-sam
-PY313 ?= $(firstword $(shell command -v python3.13 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(wildcard /usr/bin/python3.13))
+PY313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(wildcard /usr/local/bin/python3.13 /usr/bin/python3.13))
 SAM := $(SAM_VENV)/bin/sam
 SAM_ENV := SAM_CLI_TELEMETRY=0 PATH="$(if $(PY313),$(dir $(PY313)):)$$PATH"
 FUNCTIONS := $(wildcard functions/*/app.py)

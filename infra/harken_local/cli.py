@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  API key for tenant {tenant}: {key}", flush=True)
     first_key = next(iter(stack.api_keys))
     print(f"  try: curl -H 'x-api-key: {first_key}' {base}/mentions", flush=True)
+    print(f"  AWS (moto) endpoint: {stack.aws_endpoint}", flush=True)
     print(f"  emails: {args.outbox}/   poll every {stack.poll_seconds:g}s   (Ctrl-C stops)", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -146,6 +146,7 @@ class LocalStack:
         self.http: ThreadingHTTPServer | None = None
         self.emails_written = 0
         self.ready = threading.Event()
+        self.aws_endpoint = ""
 
     # ------------------------------------------------------------------ start / stop
     def start(self) -> None:
@@ -155,6 +156,7 @@ class LocalStack:
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
         self.moto.start()
         endpoint = f"http://127.0.0.1:{moto_port}"
+        self.aws_endpoint = endpoint
         base_env = {
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_ACCESS_KEY_ID": "testing",
