@@ -1,0 +1,101 @@
+"""Webhook secrets out of the watch document: in AWS each secret lives in Secrets Manager under
+HARKEN_WEBHOOK_SECRET_PREFIX and the watch keeps only a reference; with an empty prefix (the local
+stack) the plaintext stays in the document. Secrets are never returned by the API (Watch.public
+masks them) and never logged. Adapters take their Secrets Manager client."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from harken.alerts.webhook import hook_key
+from harken.models import Watch
+
+REF_PREFIX = "secretsmanager:"
+MASK = "********"
+_CACHE_SECONDS = 300
+_cache: dict[str, tuple[float, str]] = {}
+
+
+def is_reference(value: str | None) -> bool:
+    return bool(value) and str(value).startswith(REF_PREFIX)
+
+
+def secret_name(prefix: str, watch: Watch, url: str) -> str:
+    return f"{prefix}{watch.tenant_id}/{watch.id}/{hook_key(url)}"
+
+
+def _not_found(exc: Exception) -> bool:
+    code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
+    return code == "ResourceNotFoundException"
+
+
+def externalize_secrets(watch: Watch, client: Any, prefix: str, previous: Watch | None = None) -> Watch:
+    """The watch to store: each plaintext webhook secret moved to Secrets Manager and replaced by a
+    reference. A secret sent back masked ("********", as GET shows it) keeps the stored one of the
+    same URL. With an empty prefix the plaintext stays in the document (local stack)."""
+    old = {h.url: h.secret for h in (previous.alerts.webhooks if previous else [])}
+    hooks = []
+    for hook in watch.alerts.webhooks:
+        secret = hook.secret
+        if secret == MASK:
+            secret = old.get(hook.url)
+        elif secret and prefix and not is_reference(secret):
+            name = secret_name(prefix, watch, hook.url)
+            try:
+                client.put_secret_value(SecretId=name, SecretString=secret)
+            except Exception as exc:
+                if not _not_found(exc):
+                    raise
+                client.create_secret(
+                    Name=name,
+                    SecretString=secret,
+                    Description="Harken webhook signing secret",
+                    Tags=[{"Key": "harken:watch", "Value": watch.id}],
+                )
+            _cache.pop(REF_PREFIX + name, None)
+            secret = REF_PREFIX + name
+        hooks.append(hook.model_copy(update={"secret": secret}))
+    alerts = watch.alerts.model_copy(update={"webhooks": hooks})
+    stored = watch.model_copy(update={"alerts": alerts})
+    if previous is not None and client is not None:
+        keep = {h.secret for h in hooks}
+        for hook in previous.alerts.webhooks:
+            if is_reference(hook.secret) and hook.secret not in keep:
+                _delete(client, str(hook.secret))
+    return stored
+
+
+def resolve_secret(value: str | None, client: Any, *, now: float | None = None) -> str:
+    """The plaintext of a webhook secret (a reference is read from Secrets Manager and cached for a
+    few minutes per container). Empty when there is no secret."""
+    if not value:
+        return ""
+    if not is_reference(value):
+        return value
+    now = now or time.time()
+    hit = _cache.get(value)
+    if hit and hit[0] > now:
+        return hit[1]
+    secret = str(client.get_secret_value(SecretId=value[len(REF_PREFIX) :])["SecretString"])
+    _cache[value] = (now + _CACHE_SECONDS, secret)
+    return secret
+
+
+def _delete(client: Any, reference: str) -> None:
+    _cache.pop(reference, None)
+    try:
+        client.delete_secret(SecretId=reference[len(REF_PREFIX) :], ForceDeleteWithoutRecovery=True)
+    except Exception as exc:
+        if not _not_found(exc):
+            raise
+
+
+def delete_secrets(watch: Watch, client: Any) -> int:
+    """Delete the stored secrets of a watch that is being deleted; returns how many."""
+    count = 0
+    for hook in watch.alerts.webhooks:
+        if is_reference(hook.secret):
+            _delete(client, str(hook.secret))
+            count += 1
+    return count
