@@ -21,13 +21,11 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @cache
 def _deps() -> dict[str, Any]:
     from harken.classify import Classifier
+    from harken.sentiment import get_backend
 
     cfg = settings()
-    backend_client = aws.client("comprehend") if cfg.sentiment_backend == "comprehend" else None
-    try:
-        classifier = Classifier(sentiment_backend=cfg.sentiment_backend, client=backend_client)
-    except TypeError:  # a classifier without backend selection
-        classifier = Classifier()
+    client = aws.client("comprehend") if cfg.sentiment_backend == "comprehend" else None
+    classifier = Classifier(sentiment=get_backend(cfg.sentiment_backend, client=client))
     return {
         "watches": WatchCache(WatchRepo(aws.table(cfg.watches_table))),
         "mentions": MentionRepo(aws.table(cfg.mentions_table)),
