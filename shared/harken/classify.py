@@ -47,7 +47,7 @@ def common_words() -> frozenset[str]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return frozenset()
-    return frozenset(w for w in text.split() if not w.startswith("#"))
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
 
 
 def _url_key(url: str) -> str:
