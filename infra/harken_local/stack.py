@@ -192,6 +192,10 @@ class LocalStack:
             self.replay = start_replay_server()
             os.environ.update(replay_env(self.replay.base_url))
         for spec in self.template.functions().values():
+            module_file = spec.handler.rsplit(".", 1)[0]
+            if not (ROOT / spec.code_uri / f"{module_file}.py").exists():
+                self.log(f"warning: {spec.name} has no code at {spec.code_uri}; its events are not driven")
+                continue
             self.functions[spec.name] = load_function(spec)
         self._seed()
         self._start_pollers()
