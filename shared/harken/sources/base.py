@@ -174,3 +174,13 @@ class JobOutcome:
     @property
     def ok(self) -> bool:
         return self.error is None and self.result is not None
+
+
+def all_new(items: list[Item], cursor: Cursor) -> bool:
+    """True when nothing in `items` was seen before and none is older than the watermark: the
+    adapter may be behind and should read the next page (only on later polls)."""
+    if not items or not (cursor.seen or cursor.watermark):
+        return False
+    seen = set(cursor.seen)
+    floor = _parse_watermark(cursor.watermark)
+    return all(item_key(i) not in seen and (floor is None or i.published_at > floor) for i in items)

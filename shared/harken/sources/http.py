@@ -281,3 +281,17 @@ class SourceHttp:
 def _safe(url: str) -> str:
     """The URL without its query string (which may hold an API key) for messages and logs."""
     return url.split("?", 1)[0]
+
+
+async def single_flight(ctx: FetchContext, key: str, factory: Any) -> Any:
+    """Run `factory()` once for concurrent callers with the same key (a login, a language map):
+    later callers in the same event loop await the same task instead of repeating the call."""
+    loop = asyncio.get_running_loop()
+    tasks: dict[tuple[str, int], asyncio.Task[Any]] = ctx.cache.setdefault("in_flight", {})
+    task_key = (key, id(loop))
+    task = tasks.get(task_key)
+    if task is None or (task.done() and task.get_loop() is not loop):
+        task = loop.create_task(factory())
+        tasks[task_key] = task
+        task.add_done_callback(lambda _t: tasks.pop(task_key, None))
+    return await asyncio.shield(task)

@@ -176,3 +176,33 @@ def make_item(
         native_id=native_id,
         community=community,
     )
+
+
+_SQUASH = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def mentions_any(text: str, terms: list[str]) -> bool:
+    """A cheap pre-filter for listing sources (no server-side search): does `text` contain any
+    term, ignoring case, spaces and punctuation (`Acme Cloud` ~ `acme-cloud` ~ `acmecloud`)?
+    The classifier does the real matching; an empty term list keeps everything."""
+    if not terms:
+        return True
+    folded = text.casefold()
+    squashed = _SQUASH.sub("", folded)
+    for term in terms:
+        t = term.casefold().strip()
+        if not t:
+            continue
+        if t in folded:
+            return True
+        s = _SQUASH.sub("", t)
+        if len(s) >= 3 and s in squashed:
+            return True
+    return False
+
+
+def since_watermark(watermark: datetime | None, overlap_seconds: float) -> datetime | None:
+    """Where a time-filtered query should start: the watermark minus the safety overlap."""
+    if watermark is None:
+        return None
+    return watermark - timedelta(seconds=overlap_seconds)

@@ -99,6 +99,11 @@ def _per_term(watch: Watch) -> list[str]:
     return search_terms(watch)[:MAX_JOBS_PER_SOURCE]
 
 
+def _lemmy(watch: Watch) -> list[str]:
+    # Lemmy's default search limit is 60 requests per 10 minutes per IP: few queries per poll.
+    return search_terms(watch)[:5]
+
+
 def _reddit(watch: Watch) -> list[str]:
     return or_chunks(search_terms(watch), joiner=" OR ", max_len=512)[:MAX_JOBS_PER_SOURCE]
 
@@ -118,7 +123,7 @@ _QUERIES: dict[str, Callable[[Watch], list[str]]] = {
     "hackernews": _per_term,
     "bluesky": _per_term,
     "stackexchange": _per_term,
-    "lemmy": _per_term,
+    "lemmy": _lemmy,
     "github": _github,
     "youtube": _youtube,
 }
