@@ -1,0 +1,46 @@
+"""/stats: counts by sentiment and category per hour or day, and the median time to handle."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from harken.api import query as q
+from harken.api import stats
+from harken.api.deps import deps, tenant_of
+from harken.api.mention_routes import check_range, owned_watch
+from harken.api.responses import errors, ok
+from harken.api.schemas import Stats
+from harken.models import iso, utcnow
+
+router = Router()
+
+
+@router.get(
+    "/stats",
+    summary="Mention counts per hour or day by sentiment and category, and time to handle",
+    responses={200: ok(Stats, "the stats"), **errors(400, 401, 404)},
+)
+def get_stats(
+    watch_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    interval: Annotated[Literal["hour", "day"], Query()] = "day",
+    since: Annotated[datetime | None, Query(description="ISO 8601; default 48 hours / 30 days back")] = None,
+    until: Annotated[datetime | None, Query(description="ISO 8601; default now")] = None,
+) -> Stats:
+    tenant = tenant_of(router.current_event.raw_event)
+    since, until = check_range(since, until)
+    since, until = stats.resolve_range(interval, since, until, utcnow())
+    owned_watch(tenant, watch_id)
+    d = deps()
+    p = q.plan(tenant, q.MentionFilters(watch_id=watch_id))
+    months = q.months_in_range(
+        d.state.months(watch_id=watch_id) if watch_id else d.state.months(tenant_id=tenant), since, until
+    )
+    items = stats.read_items(
+        d.mentions.table, p.index, p.bucket_attr, p.prefix, months, iso(since), f"{iso(until)}#~"
+    )
+    items = [i for i in items if i.get("tenant_id") == tenant]
+    return Stats.model_validate(
+        stats.compute(items, interval=interval, since=since, until=until, watch_id=watch_id)
+    )

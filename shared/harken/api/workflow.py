@@ -1,0 +1,52 @@
+"""The handling workflow of a mention: status, note, assignee, with a history of every change and
+the time from detection (fetched_at) to handled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from harken.models import Mention, as_utc, iso
+
+HISTORY_MAX = 200  # oldest changes are dropped beyond this; the item must stay far below 400 KB
+
+
+def apply_patch(
+    mention: Mention, changes: dict[str, Any], *, now: datetime, actor: str | None = None
+) -> Mention:
+    """The mention after a PATCH: only fields whose value changes are written to the history.
+
+    Moving to `handled` stamps handled_at; leaving `handled` (reopening) clears it, so the time
+    to handle always measures the latest resolution."""
+    updated = mention.model_copy(deep=True)
+    history = list(updated.history)
+    stamp = iso(now)
+    for field in ("status", "note", "assignee"):
+        if field not in changes:
+            continue
+        old, new = getattr(updated, field), changes[field]
+        if old == new:
+            continue
+        setattr(updated, field, new)
+        entry: dict[str, Any] = {"at": stamp, "field": field, "from": old, "to": new}
+        if actor:
+            entry["by"] = actor
+        history.append(entry)
+    if "status" in changes and changes["status"] != mention.status:
+        updated.handled_at = now if changes["status"] == "handled" else None
+    updated.history = history[-HISTORY_MAX:]
+    return updated
+
+
+def time_to_handle(mention: Mention) -> float | None:
+    """Seconds from detection to handled, for a handled mention."""
+    if mention.status != "handled" or mention.handled_at is None:
+        return None
+    return max(0.0, (as_utc(mention.handled_at) - as_utc(mention.fetched_at)).total_seconds())
+
+
+def public_view(mention: Mention) -> dict[str, Any]:
+    """The mention as the API returns it."""
+    data = mention.public()
+    data["time_to_handle_seconds"] = time_to_handle(mention)
+    return data
