@@ -23,7 +23,7 @@ FIELD_MAX = 200
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _SPACE = re.compile(r"\s+")
-_CATEGORY_WORDS = {"reputation": "reputation", "crowd_marketing": "crowd-marketing lead", "smm": "SMM"}
+_CATEGORY_WORDS = {"reputation": "reputation", "crowd_marketing": "crowd-marketing", "smm": "SMM"}
 
 
 @dataclass

@@ -1,0 +1,180 @@
+"""The digest function's application logic, run on each schedule tick (hourly): for every watch,
+the digest of its last complete period (hourly, daily or weekly) and its spike check.
+
+Each digest is one email per (watch, period), each spike alert one per episode: both claim a
+ledger id before sending (`digest#<watch>#<period start>`, `spike#<watch>#<window>`), so a retried
+or overlapping tick never sends twice, and a missed tick is caught up by the next one."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from harken.alerts import ledger
+from harken.alerts.ledger import Claim
+from harken.config import Settings
+from harken.models import Watch, iso
+from harken.rules import SpikePolicy
+from harken.store.dynamo import MentionRepo, StateRepo, WatchRepo
+
+log = logging.getLogger("harken.digest")
+
+
+class DigestSettings(Settings):
+    spike_min_count: int = 5
+    spike_min_data_points: int = 24
+    spike_ratio: float = 3.0
+
+    def spike_policy(self) -> SpikePolicy:
+        return SpikePolicy(
+            min_count=self.spike_min_count, min_data_points=self.spike_min_data_points, ratio=self.spike_ratio
+        )
+
+
+@dataclass
+class DigestDeps:
+    watches: WatchRepo
+    mentions: MentionRepo
+    state: StateRepo
+    client: Callable[[str], Any]
+    settings: DigestSettings
+    clock: Callable[[], float] = time.time
+
+
+@dataclass
+class TickResult:
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+
+def tick_time(event: dict[str, Any] | None, deps: DigestDeps) -> datetime:
+    """The tick's time: the scheduled event's `time` (stable across retries of one tick), else now."""
+    value = (event or {}).get("time")
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            pass
+    return datetime.fromtimestamp(deps.clock(), tz=UTC)
+
+
+def run_tick(deps: DigestDeps, now: datetime) -> TickResult:
+    """Digest and spike check for every watch; one watch's failure does not stop the others."""
+    result = TickResult()
+    for watch in deps.watches.scan_all():
+        for step in (send_digest, check_spikes):
+            try:
+                result.counts[step(watch, deps, now)] += 1
+            except Exception as exc:
+                log.exception("digest step failed", extra={"watch_id": watch.id, "step": step.__name__})
+                result.errors.append(f"{watch.id}: {step.__name__}: {type(exc).__name__}")
+    return result
+
+
+def _send(watch: Watch, rendered: Any, deps: DigestDeps, kind: str) -> str:
+    from harken.alerts import ses
+    from harken.alerts.email import build_mime
+
+    settings = deps.settings
+    raw = build_mime(
+        rendered,
+        sender=settings.sender_email,
+        to=watch.alerts.email,
+        reply_to=settings.reply_to_email,
+        headers={"X-Harken-Watch": watch.id, "X-Harken-Kind": kind},
+    )
+    return ses.send_raw(
+        deps.client("ses"),
+        raw,
+        sender=settings.sender_email,
+        destinations=watch.alerts.email,
+        configuration_set=settings.ses_configuration_set,
+    )
+
+
+def _claimed_send(delivery_id: str, send: Callable[[], str], deps: DigestDeps) -> str:
+    state = ledger.claim(deps.state, delivery_id, deps.clock())
+    if state is not Claim.CLAIMED:
+        return "already_sent" if state is Claim.DONE else "in_flight"
+    try:
+        message_id = send()
+    except Exception:
+        ledger.release(deps.state, delivery_id)
+        raise
+    deps.state.complete_delivery(delivery_id, f"ses {message_id}")
+    return "sent"
+
+
+# ------------------------------------------------------------------ digests
+
+
+def send_digest(watch: Watch, deps: DigestDeps, now: datetime) -> str:
+    """Send the digest of the watch's last complete period unless it went already. Returns what
+    happened (a metric name)."""
+    from harken.alerts.digest import build_digest
+    from harken.alerts.email import render_digest
+    from harken.alerts.history import items_between
+    from harken.rules import last_complete_period
+    from harken.store.dynamo import mention_from_item
+
+    period = watch.alerts.digest
+    if period == "off" or not watch.alerts.email:
+        return "digest_off"
+    start, end = last_complete_period(period, now)
+    delivery_id = f"digest#{watch.id}#{iso(start)}"
+    if deps.state.delivery_status(delivery_id) in ("sent", "refused"):
+        return "digest_already_sent"
+    mentions = [mention_from_item(i) for i in items_between(deps.mentions.table, watch.id, start, end)]
+    if not mentions:
+        return "digest_empty"  # nothing to report: no email
+    content = build_digest(mentions, period=period, start=start, end=end)
+    rendered = render_digest(watch, content, api_url=deps.settings.api_url)
+    return "digest_" + _claimed_send(delivery_id, lambda: _send(watch, rendered, deps, "digest"), deps)
+
+
+# ------------------------------------------------------------------ spikes
+
+
+def check_spikes(watch: Watch, deps: DigestDeps, now: datetime) -> str:
+    """Compare the watch's last complete hour with its own baseline; alert when a spike starts."""
+    from harken.alerts.email import render_spike
+    from harken.alerts.history import items_between
+    from harken.alerts.spikes import decide
+    from harken.rules import spike_windows
+    from harken.store.dynamo import mention_from_item
+
+    if not watch.alerts.spikes or not watch.alerts.email:
+        return "spikes_off"
+    policy = deps.settings.spike_policy()
+    reach_start = now - (policy.baseline_windows + 2) * policy.window
+    rows = []
+    for item in items_between(
+        deps.mentions.table, watch.id, reach_start, now, projection=["sort_key", "sentiment_label"]
+    ):
+        published = datetime.fromisoformat(str(item["sort_key"]).split("#", 1)[0].replace("Z", "+00:00"))
+        rows.append((published, item.get("sentiment_label") == "negative"))
+    window_start, verdicts = spike_windows(rows, now=now, watch_created=watch.created_at, policy=policy)
+    window = iso(window_start)
+    previous = ledger.spike_state(deps.state, watch.id).get("active") or {}
+    decision = decide(verdicts, window, {str(k): str(v) for k, v in previous.items()})
+    outcome = "spike_none"
+    if decision.alert:
+        end = window_start + policy.window
+        examples = [
+            mention_from_item(i) for i in items_between(deps.mentions.table, watch.id, window_start, end)
+        ]
+        negative_first = sorted(examples, key=lambda m: (m.sentiment.score, -m.published_at.timestamp()))[:5]
+        rendered = render_spike(
+            watch, decision.alert, window, iso(end), negative_first, api_url=deps.settings.api_url
+        )
+        outcome = "spike_" + _claimed_send(
+            f"spike#{watch.id}#{window}", lambda: _send(watch, rendered, deps, "spike"), deps
+        )
+    if outcome != "spike_in_flight" and decision.active != previous:
+        ledger.set_spike_state(deps.state, watch.id, decision.active)
+    return outcome

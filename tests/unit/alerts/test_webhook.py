@@ -1,0 +1,211 @@
+"""Webhooks: signatures a receiver can check, Slack messages, retries, and the SSRF guard."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from harken import net
+from harken.alerts.webhook import (
+    RetryPolicy,
+    WebhookRequest,
+    build_request,
+    delivery_id,
+    json_body,
+    post_all,
+    sign,
+    slack_message,
+    verify,
+)
+from harken.models import Webhook
+
+from tests.unit.alerts.conftest import make_mention, make_watch
+
+FAST = RetryPolicy(attempts=3, base_seconds=0.01, max_seconds=0.02, timeout_seconds=2)
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """Knows only the secret: accepts a POST when its signature checks out."""
+
+    secret = "s3cret"
+    got: list[dict[str, Any]] = []
+    statuses: list[int] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        status = self.statuses.pop(0) if self.statuses else 200
+        if status == 200 and not verify(body, self.secret, self.headers.get("X-Harken-Signature")):
+            status = 401
+        self.got.append({"status": status, "body": body, "delivery": self.headers.get("X-Harken-Delivery")})
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[type[_Receiver]]:
+    handler = type("R", (_Receiver,), {"got": [], "statuses": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    handler.url = f"http://127.0.0.1:{server.server_address[1]}/hook"  # type: ignore[attr-defined]
+    yield handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_signature_is_verifiable_by_a_receiver_that_only_knows_the_secret(receiver: Any) -> None:
+    watch = make_watch()
+    m = make_mention(1, watch=watch, text="naïve café — ünïcode & <tags>")
+    req = build_request(m, watch, Webhook(url=receiver.url, secret="s3cret"), "s3cret", api_url="")
+
+    [result] = post_all([req], allow_private=True, policy=FAST)
+
+    assert result.ok and result.status == 200
+    [got] = receiver.got
+    assert got["status"] == 200  # the receiver checked the HMAC itself
+    assert json.loads(got["body"]) == m.public()
+    assert got["delivery"] == delivery_id(m.id, Webhook(url=receiver.url))
+
+
+def test_signature_is_hmac_sha256_of_the_exact_body() -> None:
+    import hashlib
+    import hmac
+
+    body = json_body(make_mention(1))
+    expected = "sha256=" + hmac.new(b"k3y", body, hashlib.sha256).hexdigest()
+    assert sign(body, "k3y") == expected
+    assert verify(body, "k3y", expected)
+    assert not verify(body + b" ", "k3y", expected)
+    assert not verify(body, "other", expected)
+
+
+def test_failing_receiver_is_retried_with_backoff_in_the_same_call(receiver: Any) -> None:
+    receiver.statuses.extend([503, 502])
+    req = WebhookRequest("m_1#webhook#x", receiver.url, b"{}", "s3cret")
+    [result] = post_all([req], allow_private=True, policy=FAST)
+    assert result.ok and result.attempts == 3
+    assert {g["delivery"] for g in receiver.got} == {"m_1#webhook#x"}  # stable across attempts
+
+
+def test_a_client_error_is_not_retried_in_process(receiver: Any) -> None:
+    receiver.statuses.append(404)
+    [result] = post_all([WebhookRequest("d", receiver.url, b"{}")], allow_private=True, policy=FAST)
+    assert not result.ok and not result.permanent and result.attempts == 1 and result.status == 404
+
+
+def test_a_receiver_that_is_down_is_a_failure_not_a_crash() -> None:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    [result] = post_all(
+        [WebhookRequest("d", f"http://127.0.0.1:{port}/", b"{}")], allow_private=True, policy=FAST
+    )
+    assert not result.ok and not result.permanent and "ConnectError" in result.error
+
+
+def _never_connect() -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"connected to {request.url}")
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hook",
+        "https://[::1]/hook",
+        "https://10.0.0.1/hook",
+        "https://172.16.0.1/hook",
+        "https://192.168.0.1/hook",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[fd00:ec2::254]/latest/meta-data/",
+        "https://224.0.0.1/",
+        "https://0.0.0.0/",
+        "https://[::ffff:127.0.0.1]/",
+    ],
+)
+def test_private_and_metadata_targets_are_refused_without_connecting(url: str) -> None:
+    [result] = post_all([WebhookRequest("d", url, b"{}")], allow_private=False, transport=_never_connect())
+    assert not result.ok and result.permanent and result.error.startswith("refused")
+
+
+def test_a_name_resolving_to_a_private_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(net, "resolve", lambda host: ["10.1.2.3"] if host == "hooks.example.com" else [])
+    [result] = post_all(
+        [WebhookRequest("d", "https://hooks.example.com/x", b"{}")],
+        allow_private=False,
+        transport=_never_connect(),
+    )
+    assert result.permanent and "10.1.2.3" in result.error
+
+
+def test_a_redirect_to_a_private_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(net, "resolve", lambda host: ["93.184.216.34"])  # a public address, never dialled
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(307, headers={"Location": "http://169.254.169.254/latest/meta-data/iam"})
+
+    [result] = post_all(
+        [WebhookRequest("d", "https://hooks.example.com/x", b"{}")],
+        allow_private=False,
+        transport=httpx.MockTransport(handler),
+    )
+    assert result.permanent and "169.254.169.254" in result.error
+    assert seen == ["https://hooks.example.com/x"]  # the redirect target was never requested
+
+
+def test_plain_http_is_refused_in_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(net, "resolve", lambda host: ["93.184.216.34"])
+    [result] = post_all(
+        [WebhookRequest("d", "http://hooks.example.com/x", b"{}")],
+        allow_private=False,
+        require_https=True,
+        transport=_never_connect(),
+    )
+    assert result.permanent and "https" in result.error
+
+
+def test_slack_message_has_blocks_and_escapes_mrkdwn() -> None:
+    watch = make_watch()
+    m = make_mention(
+        1, watch=watch, title="<!channel> *bold* & <http://evil|click>", text="line1\r\nline2 <@U123>"
+    )
+    message = slack_message(m, watch, api_url="https://api.harken.test/prod")
+    assert message["text"] and [b["type"] for b in message["blocks"]] == [
+        "header",
+        "section",
+        "section",
+        "context",
+    ]
+    section = message["blocks"][1]["text"]["text"]
+    assert "<!channel>" not in section and "&lt;!channel&gt;" in section
+    assert "<@U123>" not in section and "&lt;http://evil|click&gt;" in section
+    assert section.startswith(f"*<{m.url}|")
+    assert m.id in message["blocks"][3]["elements"][0]["text"]
+    req = build_request(
+        m,
+        watch,
+        Webhook(url="https://hooks.slack.com/services/x", format="slack"),
+        None,
+        api_url="https://api.harken.test/prod",
+    )
+    assert json.loads(req.body) == json.loads(json.dumps(message))
+    assert "X-Harken-Signature" not in req.headers()
+
+
+def test_secret_is_not_in_the_request_repr() -> None:
+    assert "hunter2" not in repr(WebhookRequest("d", "https://x.test", b"{}", "hunter2"))
