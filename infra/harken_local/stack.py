@@ -150,8 +150,11 @@ class LocalStack:
 
     # ------------------------------------------------------------------ start / stop
     def start(self) -> None:
+        import logging
+
         from moto.server import ThreadedMotoServer
 
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
         moto_port = free_port()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
         self.moto.start()
@@ -186,6 +189,7 @@ class LocalStack:
             if key == "HARKEN_SENDER_EMAIL" and os.environ.get(key):
                 continue
             os.environ[key] = value
+        os.environ["POWERTOOLS_LOG_LEVEL"] = base_env["POWERTOOLS_LOG_LEVEL"]
         if self.offline:
             from harken_local.replay import replay_env, start_replay_server
 
@@ -398,6 +402,7 @@ class LocalStack:
                     r["dynamodb"] = dyn
                     if matches(r):
                         state["pending"].append(r)
+                        self._announce(r)
             if not state["pending"]:
                 self.stop_event.wait(0.3)
                 return
@@ -440,6 +445,16 @@ class LocalStack:
             state["pending"] = state["pending"][batch:]
 
         return poll
+
+    def _announce(self, record: dict[str, Any]) -> None:
+        image = record.get("dynamodb", {}).get("NewImage") or {}
+
+        def text(name: str) -> str:
+            return str((image.get(name) or {}).get("S", ""))
+
+        title = " ".join((text("title") or text("text")).split())[:70]
+        label = (image.get("sentiment_label") or {}).get("S", "")
+        self.log(f"mention {text('id')} [{text('source')}] {text('category')}/{label}: {title}")
 
     def _outbox_writer(self) -> Callable[[], None]:
         from moto.ses.models import ses_backends
