@@ -8,7 +8,7 @@ from typing import Any
 
 
 @cache
-def client(service: str) -> Any:
+def client(service: Any) -> Any:
     import boto3  # heavy: imported on first use, not at cold start of modules that never call AWS
     from botocore.config import Config
 

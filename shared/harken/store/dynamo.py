@@ -156,7 +156,7 @@ class MentionRepo:
         """One page of a month bucket, newest first, with the raw LastEvaluatedKey."""
         from boto3.dynamodb.conditions import Key
 
-        condition = Key(bucket_attr).eq(bucket)
+        condition: Any = Key(bucket_attr).eq(bucket)
         if lower and upper:
             condition = condition & Key("sort_key").between(lower, upper)
         elif lower:
