@@ -44,7 +44,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if context is not None and hasattr(context, "aws_request_id"):
         logger.append_keys(request_id=context.aws_request_id)
     records = event.get("Records") or []
-    from_queue = bool(records) and records[0].get("eventSource") == "aws:sqs"
+    if not records:
+        return {"batchItemFailures": []}
+    from_queue = records[0].get("eventSource") == "aws:sqs"
     if from_queue:
         outcome = notify.process_delivery_messages(records, deps())
         processor = _queue_processor

@@ -1,0 +1,149 @@
+"""Digests and spike alerts on seeded mentions in moto: content, one email per period, one alert
+per spike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.integration.alerts.conftest import Stack, load_function, make_mention, make_watch, sent_emails
+
+NOW = datetime(2026, 3, 9, 0, 10, tzinfo=UTC)  # a Monday, just after midnight UTC
+
+
+def _tick(app, when: datetime) -> dict:
+    return app.handler(
+        {
+            "source": "aws.events",
+            "detail-type": "Scheduled Event",
+            "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+        None,
+    )
+
+
+def _seed_day(stack: Stack, watch) -> dict[str, list]:
+    day = datetime(2026, 3, 8, tzinfo=UTC)
+    negatives = [
+        make_mention(
+            i, watch=watch, score=-0.2 - i / 10, title=f"complaint {i}", published_at=day + timedelta(hours=i)
+        )
+        for i in range(7)
+    ]
+    leads = [
+        make_mention(
+            20,
+            watch=watch,
+            category="crowd_marketing",
+            label="neutral",
+            score=0.0,
+            intents=["question"],
+            title="which backup service?",
+            published_at=day + timedelta(hours=9),
+        ),
+        make_mention(
+            21,
+            watch=watch,
+            category="crowd_marketing",
+            label="neutral",
+            score=0.0,
+            intents=["purchase_intent"],
+            title="want to buy cloud backup",
+            published_at=day + timedelta(hours=10),
+        ),
+    ]
+    others = [
+        make_mention(
+            30,
+            watch=watch,
+            category="smm",
+            label="positive",
+            score=0.6,
+            intents=["praise"],
+            published_at=day + timedelta(hours=12),
+        ),
+        # outside the day: not in the digest
+        make_mention(31, watch=watch, published_at=day - timedelta(seconds=1)),
+        make_mention(32, watch=watch, published_at=day + timedelta(days=1)),
+    ]
+    for m in negatives + leads + others:
+        stack.mentions.put_new(m)
+    return {"negatives": negatives, "leads": leads}
+
+
+def test_daily_digest_counts_and_tops_sent_once_per_period(stack: Stack) -> None:
+    watch = make_watch(digest="daily", created_at=datetime(2026, 2, 1, tzinfo=UTC))
+    stack.watches.put(watch)
+    seeded = _seed_day(stack, watch)
+    app = load_function("digest")
+
+    result = _tick(app, NOW)
+    _tick(app, NOW)  # a retried tick
+    _tick(app, NOW + timedelta(hours=1))  # the next tick of the same day
+
+    assert result["counts"]["digest_sent"] == 1
+    [msg] = sent_emails()
+    assert msg["Subject"] == "[Harken] Acme Cloud: daily digest, 10 mentions (7 negative)"
+    text = msg.get_body(("plain",)).get_content()
+    assert "2026-03-08T00:00:00Z to 2026-03-09T00:00:00Z" in text
+    assert "By category: reputation: 7, crowd_marketing: 2, smm: 1" in text
+    assert "By sentiment: positive: 1, neutral: 2, negative: 7" in text
+    top, leads = text.split("Top crowd-marketing leads:")
+    # the five most negative, most negative first; the two mildest are left out
+    order = [m.id for m in sorted(seeded["negatives"], key=lambda m: m.sentiment.score)]
+    assert [top.index(i) for i in order[:5]] == sorted(top.index(i) for i in order[:5])
+    assert all(i not in top for i in order[5:])
+    assert leads.index(seeded["leads"][1].id) < leads.index(seeded["leads"][0].id)  # purchase intent first
+    for m in seeded["negatives"][2:] + seeded["leads"]:
+        assert m.url in msg.get_body(("html",)).get_content()
+
+
+def test_no_digest_when_off_or_nothing_happened(stack: Stack) -> None:
+    stack.watches.put(make_watch(watch_id="w_off", digest="off"))
+    stack.watches.put(make_watch(watch_id="w_quiet", digest="hourly"))
+    result = _tick(load_function("digest"), NOW)
+    assert result["counts"]["digest_off"] == 1 and result["counts"]["digest_empty"] == 1
+    assert sent_emails() == []
+
+
+def _seed_hours(stack: Stack, watch, end: datetime, per_hour: dict[int, int], start_n: int, **kw) -> int:
+    n = start_n
+    for h, count in per_hour.items():
+        for i in range(count):
+            published = end - timedelta(hours=h + 1) + timedelta(minutes=1 + i % 58, seconds=i // 58)
+            stack.mentions.put_new(make_mention(n, watch=watch, published_at=published, **kw))
+            n += 1
+    return n
+
+
+def test_spike_alerts_once_per_spike_and_quiet_new_watch_does_not_fire(stack: Stack) -> None:
+    tick = datetime(2026, 3, 9, 12, 5, tzinfo=UTC)
+    end = datetime(2026, 3, 9, 12, tzinfo=UTC)
+    old = make_watch(watch_id="w_old", created_at=tick - timedelta(days=3))
+    new = make_watch(watch_id="w_new", created_at=tick - timedelta(hours=2))
+    for w in (old, new):
+        stack.watches.put(w)
+    # a steady baseline of 1 neutral mention an hour, then 25 negative ones in the last hour
+    n = _seed_hours(stack, old, end, {h: 1 for h in range(1, 60)}, 0, label="neutral", score=0.0)
+    n = _seed_hours(stack, old, end, {0: 25}, n)
+    _seed_hours(stack, new, end, {h: 3 for h in range(0, 30)}, 0)  # first poll brought history
+    app = load_function("digest")
+
+    first = _tick(app, tick)
+    _tick(app, tick)  # the same tick again
+    # the next hour is still far above the baseline: same spike, no new alert
+    _seed_hours(stack, old, end + timedelta(hours=1), {0: 20}, 5000)
+    second = _tick(app, tick + timedelta(hours=1))
+
+    assert first["counts"]["spike_sent"] == 1 and second["counts"].get("spike_sent", 0) == 0
+    [msg] = sent_emails()
+    assert msg["Subject"] == "[Harken] Acme Cloud: spike in volume and negative volume"
+    text = msg.get_body(("plain",)).get_content()
+    assert "25 mentions in the window" in text and "25 negative mentions in the window" in text
+    assert "m_w_old_" in text  # examples link to the mentions
+
+    # calm for an hour ends the episode; a new surge alerts again
+    third = _tick(app, tick + timedelta(hours=2))
+    _seed_hours(stack, old, end + timedelta(hours=3), {0: 40}, 6000)
+    fourth = _tick(app, tick + timedelta(hours=3))
+    assert third["counts"].get("spike_sent", 0) == 0 and fourth["counts"]["spike_sent"] == 1
+    assert len(sent_emails()) == 2
