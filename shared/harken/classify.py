@@ -122,8 +122,9 @@ class _ItemView:
     """One item's derived data, computed once and shared by every watch that looks at it."""
 
     item: Item
-    norm: str
+    raw: str
     backend: SentimentBackend
+    _norm: str | None = None
     _language: Any = field(default=False)
     _sentiment: Sentiment | None = None
     _intents: list[str] | None = None
@@ -131,7 +132,13 @@ class _ItemView:
 
     @property
     def body(self) -> str:
-        return f"{self.item.title}\n{self.item.text}" if self.item.title else self.item.text
+        return self.raw
+
+    @property
+    def norm(self) -> str:
+        if self._norm is None:
+            self._norm = normalize(self.raw)
+        return self._norm
 
     @property
     def language(self) -> str | None:
@@ -180,12 +187,15 @@ class _Index:
         self.any_official = bool(self.with_official)
 
     def classify_all(self, item: Item) -> list[tuple[int, Classification]]:
-        view = _ItemView(
-            item=item,
-            norm=normalize(f"{item.title}\n{item.text}" if item.title else item.text),
-            backend=self.backend,
-        )
-        found = self.matcher.find(view.norm)
+        raw = f"{item.title}\n{item.text}" if item.title else item.text
+        found: dict[int, dict[Any, Match]]
+        view = _ItemView(item=item, raw=raw, backend=self.backend)
+        if self.matcher.quick_reject(raw.lower()):
+            if not self.query_only and not self.any_official:
+                return []
+            found = {}
+        else:
+            found = self.matcher.find(view.norm)
         owners = set(found)
         owners.update(self.query_only)
         official: set[int] = set()

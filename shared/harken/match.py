@@ -18,12 +18,16 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import ahocorasick
 
 from harken.models import Match, TermKind
 from harken.normalize import camel_split, has_cjk, normalize_term
 
+_CLEAN = "clean"
+_DECISIVE = "decisive"
+_UNCACHED = "uncached"
 TYPO_KINDS: frozenset[str] = frozenset({"brand", "variant", "product", "trademark"})
 _GLUE_KINDS: frozenset[str] = frozenset({"brand", "variant", "person", "product", "trademark"})
 _CACHE_LIMIT = 200_000
@@ -185,12 +189,19 @@ class Matcher:
     typo_owners: frozenset[int] = frozenset()
     common_words: frozenset[str] = frozenset()
     _automaton: ahocorasick.Automaton = field(default_factory=ahocorasick.Automaton)
+    _cjk_automaton: ahocorasick.Automaton = field(default_factory=ahocorasick.Automaton)
     _patterns: dict[str, list[TermRef]] = field(default_factory=dict)
     _typo_forms: list[_TypoForm] = field(default_factory=list)
     _word_index: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # word -> (form, pos)
     _deletion_index: dict[str, set[str]] = field(default_factory=dict)
     _near: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
     _clean: set[str] = field(default_factory=set)
+    # Quick rejection by whitespace tokens: see `quick_reject`.
+    _single_words: frozenset[str] = frozenset()
+    _multi_words: frozenset[str] = frozenset()
+    _key_words: frozenset[str] = frozenset()
+    _cjk_seeds: tuple[str, ...] = ()
+    _token_cache: dict[str, Any] = field(default_factory=dict)
     _built: bool = False
 
     def add(self, owner: int, kind: TermKind, term: str) -> None:
@@ -220,8 +231,77 @@ class Matcher:
             if depth:
                 for d in _deletes(word, depth):
                     self._deletion_index.setdefault(d, set()).add(word)
+        single: set[str] = set()
+        multi: set[str] = set()
+        cjk: list[str] = []
+        keys: set[str] = set()
+        for pattern in self._patterns:
+            if has_cjk(pattern):
+                cjk.append(pattern.replace(" ", ""))
+                continue
+            words = pattern.split()
+            if len(set(words)) == 1:
+                single.add(words[0])
+            else:
+                multi.update(words)
+                # The form's most telling word (rare, then long) must be in any text it matches.
+                keys.add(max(words, key=lambda w: (w not in self.common_words, len(w))))
+        self._key_words = frozenset(keys)
+        self._single_words = frozenset(single)
+        self._multi_words = frozenset(multi - single)
+        self._cjk_seeds = tuple(cjk)
+        if cjk:
+            for pattern, refs in self._patterns.items():
+                if has_cjk(pattern):
+                    self._cjk_automaton.add_word(pattern.replace(" ", ""), tuple(refs))
+            self._cjk_automaton.make_automaton()
         self._built = True
         return self
+
+    def quick_reject(self, low: str) -> bool:
+        """True when a lower-cased text certainly matches no term (the common case, made cheap).
+
+        A one-word form needs its word; a multi-word form needs its key word and another of its
+        words, or one next to a typo of another; a typo needs a token near a term word. What each whitespace token can
+        contribute is cached, so a text of familiar words costs a split and a few set operations.
+        """
+        cache = self._token_cache
+        multi: set[str] = set()
+        for tok in set(low.split()):
+            verdict = cache.get(tok)
+            if verdict is None:
+                verdict = self._token_verdict(tok)
+                if verdict is not _UNCACHED:
+                    if len(cache) > _CACHE_LIMIT:
+                        cache.clear()
+                    cache[tok] = verdict
+            if verdict is _CLEAN or verdict is _UNCACHED:
+                continue
+            if verdict is _DECISIVE:
+                return False
+            multi |= verdict
+            if len(multi) >= 2 and not multi.isdisjoint(self._key_words):
+                return False
+        return True
+
+    def _token_verdict(self, tok: str) -> Any:
+        norm = normalize_term(tok)
+        cjk = has_cjk(norm)
+        if cjk and any(seed in norm.replace(" ", "") for seed in self._cjk_seeds):
+            return _DECISIVE
+        multi: set[str] = set()
+        for sub in norm.split():
+            if cjk and has_cjk(sub):
+                continue
+            if sub in self._single_words:
+                return _DECISIVE
+            if sub in self._multi_words:
+                multi.add(sub)
+            elif self._typo_forms and len(sub) >= 4 and any(d for _w, d in self._near_words(sub)):
+                return _DECISIVE
+        if multi:
+            return frozenset(multi)
+        return _UNCACHED if cjk else _CLEAN  # CJK runs are whole sentences: not worth caching
 
     def _near_words(self, token: str) -> tuple[tuple[str, int], ...]:
         """Term words this text token is (word, distance) — 0 for the word itself."""
@@ -251,6 +331,15 @@ class Matcher:
                     found.setdefault(ref.owner, {})[(ref.kind, ref.term)] = Match(
                         term=ref.term, kind=ref.kind, how="exact"
                     )
+        if self._cjk_seeds and " " in norm.strip() and has_cjk(norm):
+            # Japanese writes "アクメ・クラウド" for "アクメクラウド": CJK terms also match across spaces.
+            for _end, refs in self._cjk_automaton.iter(norm.replace(" ", "")):
+                for ref in refs:
+                    key = (ref.kind, ref.term)
+                    if key not in found.get(ref.owner, {}):
+                        found.setdefault(ref.owner, {})[key] = Match(
+                            term=ref.term, kind=ref.kind, how="exact"
+                        )
         if self._typo_forms:
             self._find_typos(norm, found)
         return found
@@ -280,8 +369,11 @@ class Matcher:
         candidates = {
             fi for hits in near.values() for word, dist in hits if dist for fi, _pos in self._word_index[word]
         }
+        near_words = {word for hits in near.values() for word, _dist in hits}
         for fi in candidates:
             tf = self._typo_forms[fi]
+            if not all(w in near_words for w in tf.words):
+                continue
             have = found.get(tf.ref.owner)
             if have and (tf.ref.kind, tf.ref.term) in have:
                 continue

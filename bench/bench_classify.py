@@ -1,0 +1,248 @@
+"""`make bench`: throughput of the classify path with 100 watches x 20 terms, typos on.
+
+Prints items/s of:
+- the full path (MultiWatchClassifier.classify_all) on items that match nothing, against a bare
+  pyahocorasick scan of the same texts over the same terms (target >= 0.5x);
+- the full path on matching items (matching, exclusions, category, language, sentiment,
+  intents, the Classification objects), against VADER's polarity_scores alone on the same
+  texts (target >= 1.0x);
+- peak memory (traced Python allocations while building and running, and process max RSS).
+
+Texts are the labelled corpus (six languages) with the fictional Acme brand removed for the
+non-matching run and a watch's brand put in for the matching run.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "shared"))
+
+import ahocorasick  # noqa: E402
+from harken.classify import MultiWatchClassifier  # noqa: E402
+from harken.models import Item, WatchIn  # noqa: E402
+
+N_WATCHES = 100
+SYLLABLES = [
+    "zen",
+    "tri",
+    "vo",
+    "lar",
+    "kes",
+    "mon",
+    "dra",
+    "pil",
+    "quo",
+    "sar",
+    "bex",
+    "nim",
+    "tul",
+    "fen",
+    "gor",
+    "rax",
+    "vel",
+    "lum",
+    "cor",
+    "dis",
+    "ops",
+    "hal",
+]
+WORDS = [
+    "cloud",
+    "drive",
+    "vault",
+    "sync",
+    "base",
+    "hub",
+    "point",
+    "stack",
+    "mesh",
+    "grid",
+    "box",
+    "link",
+    "flow",
+    "ware",
+    "desk",
+    "bay",
+]
+PEOPLE_FIRST = [
+    "Anna",
+    "Boris",
+    "Chloe",
+    "Diego",
+    "Elena",
+    "Farid",
+    "Greta",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kaito",
+    "Lena",
+    "Marta",
+    "Nils",
+    "Olga",
+    "Pavel",
+]
+PEOPLE_LAST = [
+    "Lindqvist",
+    "Moreau",
+    "Ivanova",
+    "Tanaka",
+    "Kowalski",
+    "Haddad",
+    "Okafor",
+    "Brandt",
+    "Romero",
+    "Novak",
+    "Ferreira",
+]
+STREETS = ["Mill", "Harbor", "Station", "Oak", "Lake", "Church", "Bridge", "Market", "Garden", "Hill"]
+
+
+def _name(rng: random.Random, parts: int = 2) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(parts)).capitalize()
+
+
+def make_watches(rng: random.Random) -> list[WatchIn]:
+    watches = []
+    for i in range(N_WATCHES):
+        brand = f"{_name(rng, 3)} {rng.choice(WORDS).capitalize()}"
+        terms = {
+            "brand": [brand],
+            "variants": [brand.replace(" ", ""), f"{brand} Inc"],
+            "people": [f"{rng.choice(PEOPLE_FIRST)} {rng.choice(PEOPLE_LAST)}{i}" for _ in range(2)],
+            "products": [f"{brand.split()[0]} {_name(rng)}" for _ in range(6)],
+            "addresses": [
+                f"{rng.randint(1, 300)} {rng.choice(STREETS)} Road, {_name(rng)}ville" for _ in range(2)
+            ],
+            "trademarks": [f"{_name(rng, 3)}{rng.choice(WORDS).capitalize()}" for _ in range(4)],
+            "leads": [
+                f"which {_name(rng)} plan should I buy",
+                f"best {_name(rng)} {rng.choice(WORDS)} service",
+                f"{_name(rng)} {rng.choice(WORDS)} for small business",
+            ],
+        }
+        assert sum(len(v) for v in terms.values()) == 20
+        watches.append(
+            WatchIn.model_validate(
+                {"name": brand, "terms": terms, "typos": True, "exclude": [f"{_name(rng)} protocol"]}
+            )
+        )
+    return watches
+
+
+def corpus_texts() -> list[str]:
+    texts = []
+    for name in ("corpus_dev.jsonl", "corpus_heldout.jsonl"):
+        for line in (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    return texts
+
+
+def _rate(fn, items, repeat: int) -> float:
+    fn(items[: min(50, len(items))])  # warm caches (lexicons, token cache) as a running Lambda would
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(items)
+        best = min(best, time.perf_counter() - start)
+    return len(items) / best
+
+
+def main() -> int:
+    rng = random.Random(7)
+    tracemalloc.start()
+    watches = make_watches(rng)
+    t0 = time.perf_counter()
+    multi = MultiWatchClassifier(watches)
+    build_s = time.perf_counter() - t0
+
+    brands = [w.terms.brand[0] for w in watches]
+    base = [t.replace("Acme Cloud", "the service").replace("AcmeCloud", "the app") for t in corpus_texts()]
+    nonmatching = [
+        Item(source="reddit", url=f"https://www.reddit.com/r/sysadmin/comments/{i}", text=t)
+        for i, t in enumerate(base)
+    ]
+    stray = [it for it in nonmatching if multi.classify_all(it)]
+    nonmatching = [it for it in nonmatching if it not in stray]
+    matching = [
+        Item(
+            source="mastodon",
+            url=f"https://mastodon.social/@u/{i}",
+            text=f"{rng.choice(brands)}: {t}" if i % 2 else t.replace("the service", rng.choice(brands), 1),
+        )
+        for i, t in enumerate(base)
+    ]
+    matching = [it for it in matching if multi.classify_all(it)]
+
+    # The bare scan: one pyahocorasick automaton over the same terms, raw texts, no Python work.
+    bare = ahocorasick.Automaton()
+    for w in watches:
+        for _kind, term in w.terms.by_kind():
+            bare.add_word(term.lower(), term)
+    bare.make_automaton()
+    non_texts = [it.text for it in nonmatching]
+    match_texts = [it.text for it in matching]
+
+    def run_bare(texts: list[str]) -> None:
+        for t in texts:
+            for _ in bare.iter(t):
+                pass
+
+    def run_full(items: list[Item]) -> None:
+        for it in items:
+            multi.classify_all(it)
+
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    vader = SentimentIntensityAnalyzer()
+
+    def run_vader(texts: list[str]) -> None:
+        for t in texts:
+            vader.polarity_scores(t)
+
+    repeat = 7
+    full_non = _rate(run_full, nonmatching * 10, repeat)
+    bare_non = _rate(run_bare, non_texts * 10, repeat)
+    full_match = _rate(run_full, matching * 3, repeat)
+    vader_match = _rate(run_vader, match_texts * 3, repeat)
+    _cur, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    # Untraced timings (tracemalloc slows Python code, not the C scan): report these.
+    full_non = _rate(run_full, nonmatching * 10, repeat)
+    bare_non = _rate(run_bare, non_texts * 10, repeat)
+    full_match = _rate(run_full, matching * 3, repeat)
+    vader_match = _rate(run_vader, match_texts * 3, repeat)
+
+    print(f"watches x terms            {N_WATCHES} x 20, typos on, build {build_s * 1000:.0f} ms")
+    print(f"non-matching items         {len(nonmatching)} texts (dropped {len(stray)} that matched)")
+    print(f"  full classify path       {full_non:>10,.0f} items/s")
+    print(f"  bare pyahocorasick scan  {bare_non:>10,.0f} items/s")
+    ratio_non = full_non / bare_non
+    print(
+        f"  ratio                    {ratio_non:>10.2f}x   (target >= 0.5x) {'ok' if ratio_non >= 0.5 else 'MISS'}"
+    )
+    print(f"matching items             {len(matching)} texts")
+    print(f"  full classify path       {full_match:>10,.0f} items/s")
+    print(f"  VADER polarity_scores    {vader_match:>10,.0f} items/s")
+    ratio_match = full_match / vader_match
+    print(
+        f"  ratio                    {ratio_match:>10.2f}x   (target >= 1.0x) {'ok' if ratio_match >= 1.0 else 'MISS'}"
+    )
+    print(f"peak traced memory         {peak / 1e6:>10.1f} MB (build + runs)")
+    print(f"process max RSS            {rss_kb / 1024:>10.1f} MB (includes the interpreter and VADER)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
