@@ -9,6 +9,7 @@ per item; good on the sentences people post, unsure (None) on text with no words
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 
 def _words(text: str) -> list[str]:
@@ -89,6 +90,15 @@ _OTHER_SCRIPTS = (
 )
 
 
+@lru_cache(maxsize=1)
+def _stopword_index() -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for lang, words in _STOPWORDS.items():
+        for word in words:
+            index.setdefault(word, []).append(lang)
+    return {w: tuple(langs) for w, langs in index.items()}
+
+
 def primary(language: str | None) -> str | None:
     """ "en-US" -> "en"; blank -> None."""
     if not language:
@@ -118,12 +128,13 @@ def detect(text: str) -> str | None:
     if not latin_count:
         return None
     votes: dict[str, float] = {}
+    index = _stopword_index()
     for tok in _TOKEN.findall(sample):
-        for lang, words in _STOPWORDS.items():
-            if tok in words:
-                votes[lang] = votes.get(lang, 0.0) + 1.0
-    for ch, lang in _MARKERS.items():
-        if ch in sample:
+        for lang in index.get(tok, ()):
+            votes[lang] = votes.get(lang, 0.0) + 1.0
+    if not sample.isascii():
+        for ch in set(sample) & _MARKERS.keys():
+            lang = _MARKERS[ch]
             votes[lang] = votes.get(lang, 0.0) + 1.5
     if not votes:
         return "en"

@@ -279,7 +279,7 @@ class Matcher:
                 continue
             if verdict is _DECISIVE:
                 return False
-            multi |= verdict
+            multi.update(verdict)
             if len(multi) >= 2 and not multi.isdisjoint(self._key_words):
                 return False
         return True

@@ -50,9 +50,16 @@ def _build_fold_table() -> dict[int, str]:
 _FOLD = _build_fold_table()
 
 
+_LATIN_MARKED = re.compile("[\u00c0-\u024f]")
+
+
 def fold(text: str) -> str:
     """NFKC, case folding and Latin diacritic removal, nothing else (spacing is kept)."""
-    return unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+    if text.isascii():
+        return text.lower()
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    # str.translate with a dict is slow on non-ASCII text: only pay for it when there are accents.
+    return folded.translate(_FOLD) if _LATIN_MARKED.search(folded) else folded
 
 
 def normalize(text: str) -> str:

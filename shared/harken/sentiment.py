@@ -276,8 +276,10 @@ def _score_spaced(text: str, language: str) -> float:
     negators = _NEGATORS.get(language, _NEGATORS["en"])
     boosters = _BOOSTERS.get(language, _BOOSTERS["en"])
     contrast = _CONTRAST.get(language, _CONTRAST["en"])
+    tokens = _WORD.findall(fold(text).replace("’", "'"))
     raw = _WORD.findall(text)
-    tokens = [fold(t).replace("’", "'") for t in raw]
+    if len(raw) != len(tokens):  # folding changed the word count (rare ligatures): no caps signal
+        raw = tokens
     shouting = any(t.isupper() and len(t) > 2 for t in raw) and not text.isupper()
     total_before = 0.0
     total_after = 0.0
