@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from harken.classify_cli import main
+from harken.models import WatchIn
+from harken.query import QueryError, parse_query
+from harken.sentiment import ComprehendBackend, get_backend
+from pydantic import ValidationError
+
+
+@pytest.mark.parametrize(
+    ("query", "position", "reason"),
+    [
+        ("(acme OR cloud", 0, "unbalanced parenthesis"),
+        ("acme OR cloud)", 13, "unbalanced parenthesis"),
+        ('"acme cloud', 0, "unterminated quote"),
+        ("acme OR", 7, "expected a term after OR"),
+        ("site:", 0, "missing value after site:"),
+    ],
+)
+def test_bad_query_names_the_position(query, position, reason):
+    with pytest.raises(QueryError) as err:
+        parse_query(query)
+    assert err.value.position == position
+    assert str(err.value) == f"{reason} at position {position}"
+
+
+def test_watch_with_bad_query_fails_validation_with_position():
+    with pytest.raises(ValidationError, match="position"):
+        WatchIn.model_validate({"name": "x", "terms": {"brand": ["a"]}, "query": "a AND (b"})
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "label"),
+    [
+        ("Acme Cloud is great", "en", "positive"),
+        ("Acme Cloud is not great", "en", "negative"),
+        ("Yeah right, Acme Cloud is great. Thanks a lot 🙄", "en", "negative"),
+        ("Acme Cloud ist nicht gut", "de", "negative"),
+        ("Acme Cloud es excelente", "es", "positive"),
+        ("Acme Cloud est nul", "fr", "negative"),
+        ("Acme Cloud не работает", "ru", "negative"),
+        ("アクメクラウドは良くない", "ja", "negative"),
+        ("Acme Cloud opens an office in Lyon", "en", "neutral"),
+    ],
+)
+def test_lexicon_sentiment_in_six_languages(text, language, label):
+    assert get_backend().score(text, language).label == label
+
+
+class FakeComprehend:
+    def __init__(self):
+        self.calls = []
+
+    def detect_sentiment(self, Text, LanguageCode):
+        self.calls.append(LanguageCode)
+        return {"Sentiment": "NEGATIVE", "SentimentScore": {"Positive": 0.1, "Negative": 0.8}}
+
+
+def test_comprehend_backend_uses_the_client_and_falls_back_for_russian():
+    client = FakeComprehend()
+    backend = get_backend("comprehend", client=client)
+    assert isinstance(backend, ComprehendBackend)
+    result = backend.score("Acme Cloud lost my files", "en")
+    assert result.label == "negative" and result.score == pytest.approx(-0.7)
+    backend.score("Acme Cloud не работает", "ru")
+    assert client.calls == ["en"]
+
+
+def test_cli_writes_one_line_per_input_and_flags_bad_lines(tmp_path):
+    watch = tmp_path / "w.json"
+    watch.write_text(json.dumps({"id": "w_demo", "name": "Acme", "terms": {"brand": ["Acme Cloud"]}}))
+    lines = [
+        {
+            "source": "reddit",
+            "url": "https://r.example/1",
+            "title": None,
+            "text": "Acme Cloud is down again",
+            "author": None,
+            "published_at": "2026-03-09T06:12:41Z",
+        },
+        "not json",
+        {
+            "source": "reddit",
+            "url": "https://r.example/2",
+            "text": "nothing here",
+            "published_at": "2026-03-09T06:12:41Z",
+        },
+    ]
+    stdin = io.StringIO("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--watch", str(watch)], stdin, out, err) == 1
+    rows = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert rows[0]["watch_id"] == "w_demo" and rows[0]["category"] == "reputation"
+    assert rows[0]["matches"] == [{"term": "Acme Cloud", "kind": "brand", "how": "exact"}]
+    assert rows[1]["line"] == 2 and "line 2" in err.getvalue()
+    assert rows[2] == {"matched": False}
+
+
+def test_cli_rejects_a_bad_query_before_reading_input(tmp_path):
+    watch = tmp_path / "w.json"
+    watch.write_text(json.dumps({"name": "Acme", "query": "(acme"}))
+    err = io.StringIO()
+    assert main(["--watch", str(watch)], io.StringIO(""), io.StringIO(), err) == 2
+    assert "unbalanced parenthesis at position 0" in err.getvalue()
