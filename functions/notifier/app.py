@@ -71,6 +71,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "failed": len(outcome.failures),
         },
     )
-    return process_partial_response(
+    return process_partial_response(  # type: ignore[return-value]
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -98,9 +98,9 @@ def process_stream_records(records: Sequence[dict[str, Any]], deps: NotifyDeps) 
         by_id.setdefault(mention.id, mention)
         rids.setdefault(mention.id, []).append(rid)
     failed = deliver_instant(list(by_id.values()), deps, out)
-    for mention_id, exc in failed.items():
+    for mention_id, error in failed.items():
         for rid in rids.get(mention_id, []):
-            out.failures[rid] = exc
+            out.failures[rid] = error
     return out
 
 
@@ -138,7 +138,7 @@ def process_delivery_messages(records: Sequence[dict[str, Any]], deps: NotifyDep
                 failed[rid] = exc
 
     by_rid = {str(r.get("messageId", "")): r for r in records}
-    for rid, exc in failed.items():
+    for rid, error in failed.items():
         record = by_rid.get(rid, {})
         attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1") or 1)
         delay = queue.backoff_seconds(
@@ -150,7 +150,7 @@ def process_delivery_messages(records: Sequence[dict[str, Any]], deps: NotifyDep
             )
         except Exception as post_exc:  # the queue's own visibility timeout then spaces the retry
             log.warning("could not postpone a retry", extra={"record": rid, "error": str(post_exc)[:200]})
-        out.failures[rid] = exc
+        out.failures[rid] = error
         out.counts["retry_later"] += 1
     return out
 
@@ -356,9 +356,12 @@ def _send_webhooks(
             log.error("webhook retry not scheduled", extra={"mention_id": m.id, "error": str(exc)[:200]})
             failed[m.id] = exc
 
-    for m, watch, hook in jobs:
-        did = f"{m.id}#webhook#{hook_key(hook.url)}"
-        state = ledger.claim(deps.state, did, deps.clock())
+    ids = [f"{m.id}#webhook#{hook_key(hook.url)}" for m, _, hook in jobs]
+    # ledger round trips dominate once posts run concurrently: make them concurrently too
+    claims = _parallel(
+        lambda did: ledger.claim(deps.state, did, deps.clock()), ids, settings.notify_concurrency
+    )
+    for (m, watch, hook), did, state in zip(jobs, ids, claims, strict=True):
         if state is Claim.DONE:
             out.counts["webhook_duplicate_skipped"] += 1
             continue
@@ -389,11 +392,17 @@ def _send_webhooks(
     if deps.webhook_policy is not None:
         kwargs["policy"] = deps.webhook_policy
     results = post_all(requests, **kwargs) if requests else []
+    delivered = [r for r in results if r.ok]
+    _parallel(
+        lambda r: deps.state.complete_delivery(r.delivery_id, f"HTTP {r.status}"),
+        delivered,
+        settings.notify_concurrency,
+    )
+    out.counts["webhooks_sent"] += len(delivered)
     for result in results:
         m, watch, hook = owners[result.delivery_id]
         if result.ok:
-            deps.state.complete_delivery(result.delivery_id, f"HTTP {result.status}")
-            out.counts["webhooks_sent"] += 1
+            continue
         elif result.permanent:
             ledger.refuse(deps.state, result.delivery_id, result.error)
             log.warning("webhook refused", extra={"delivery": result.delivery_id, "error": result.error})
@@ -410,6 +419,16 @@ def _send_webhooks(
             else:
                 failed[result.delivery_id] = DeliveryFailed(result.error)
     return failed
+
+
+def _parallel(fn: Callable[[Any], Any], items: Sequence[Any], workers: int) -> list[Any]:
+    """fn over items on a few threads (boto3 clients are thread-safe), results in order."""
+    if workers <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))
 
 
 def _first_delay(deps: NotifyDeps) -> int:
