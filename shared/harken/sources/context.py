@@ -81,7 +81,7 @@ class FetchContext:
     max_wait: float = 5.0  # longest in-invocation wait for a rate limit; longer ones fail the job
     max_pages: int = 3
     job_timeout: float = 60.0
-    max_concurrency: int = 128  # jobs in flight at once across all sources
+    max_concurrency: int = 256  # jobs in flight at once across all sources
     user_agent: str = USER_AGENT
     transport: Any = None  # an httpx transport for tests; None uses the network
     rate_limits: dict[str, tuple[float, float]] = field(default_factory=dict)  # source -> (per s, burst)

@@ -148,6 +148,17 @@ def _limiter(ctx: FetchContext, key: str) -> RateLimiter:
     return limiter
 
 
+_SSL: list[Any] = []
+
+
+def _ssl_context() -> Any:
+    """One verifying SSL context per container: loading the CA bundle costs milliseconds per
+    client otherwise."""
+    if not _SSL:
+        _SSL.append(httpx.create_ssl_context())
+    return _SSL[0]
+
+
 def build_client(ctx: FetchContext, *, max_connections: int = 100) -> httpx.AsyncClient:
     """The pooled client of one source type. Every request hop is re-checked for SSRF."""
 
@@ -158,7 +169,7 @@ def build_client(ctx: FetchContext, *, max_connections: int = 100) -> httpx.Asyn
         else:  # name resolution blocks: keep it off the event loop
             await asyncio.to_thread(assert_public_url, url, allow_private=False)
 
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"verify": _ssl_context()}
     if ctx.transport is not None:
         kwargs["transport"] = ctx.transport
     return httpx.AsyncClient(
@@ -175,13 +186,35 @@ def build_client(ctx: FetchContext, *, max_connections: int = 100) -> httpx.Asyn
 
 class SourceHttp:
     """What an adapter calls: `await http.request("GET", url, params=...)` → a read Response, or
-    a SourceError. One per source type per run; it shares the pooled client."""
+    a SourceError. One per source type per run, over that source's pooled client.
 
-    def __init__(self, source: str, client: httpx.AsyncClient, ctx: FetchContext) -> None:
+    httpcore's pool does work quadratic in its connections for every request it schedules, so
+    past `SHARD_SIZE` requests in flight (many feeds at once) a further client joins the pool
+    instead of one client growing to hundreds of connections."""
+
+    SHARD_SIZE = 16
+
+    def __init__(
+        self, source: str, client: httpx.AsyncClient, ctx: FetchContext, *, max_shards: int = 1
+    ) -> None:
         self.source = source
         self.client = client
         self.ctx = ctx
         self.limit_key = source
+        self.max_shards = max(1, max_shards)
+        self.shards: list[httpx.AsyncClient] = [client]
+        self.in_flight: list[int] = [0]
+
+    def _pick(self) -> int:
+        index = min(range(len(self.shards)), key=self.in_flight.__getitem__)
+        if self.in_flight[index] >= self.SHARD_SIZE and len(self.shards) < self.max_shards:
+            self.shards.append(build_client(self.ctx, max_connections=self.SHARD_SIZE))
+            self.in_flight.append(0)
+            index = len(self.shards) - 1
+        return index
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(c.aclose() for c in self.shards), return_exceptions=True)
 
     def limiter(self) -> RateLimiter:
         return _limiter(self.ctx, self.limit_key)
@@ -252,11 +285,14 @@ class SourceHttp:
     async def _send(
         self, method: str, url: str, params: Any, headers: Any, data: Any, json_body: Any, auth: Any
     ) -> Response:
+        index = self._pick()
+        client = self.shards[index]
+        self.in_flight[index] += 1
         try:
-            request = self.client.build_request(
+            request = client.build_request(
                 method, url, params=params, headers=headers, data=data, json=json_body
             )
-            response = await self.client.send(request, stream=True, auth=auth)
+            response = await client.send(request, stream=True, auth=auth)
             try:
                 body = await read_capped(response, self.ctx.max_bytes)
             finally:
@@ -273,6 +309,8 @@ class SourceHttp:
             raise SourceError(
                 f"{self.source}: network error calling {_safe(url)}: {type(exc).__name__}", kind="network"
             ) from exc
+        finally:
+            self.in_flight[index] -= 1
         return Response(
             status=response.status_code, headers=response.headers, body=body, url=str(response.url)
         )

@@ -68,7 +68,9 @@ async def run_jobs(pairs: list[tuple[FetchJob, Cursor]], ctx: FetchContext) -> l
         if source_type not in clients:
             limit = _SOURCE_CONCURRENCY.get(source_type, _DEFAULT_SOURCE_CONCURRENCY) or ctx.max_concurrency
             per_source[source_type] = asyncio.Semaphore(limit)
-            clients[source_type] = SourceHttp(source_type, build_client(ctx, max_connections=limit), ctx)
+            first = build_client(ctx, max_connections=min(limit, SourceHttp.SHARD_SIZE))
+            shards = -(-limit // SourceHttp.SHARD_SIZE)
+            clients[source_type] = SourceHttp(source_type, first, ctx, max_shards=shards)
         return clients[source_type]
 
     async def one(job: FetchJob, cursor: Cursor) -> JobOutcome:
@@ -95,4 +97,4 @@ async def run_jobs(pairs: list[tuple[FetchJob, Cursor]], ctx: FetchContext) -> l
     try:
         return list(await asyncio.gather(*(one(job, cursor) for job, cursor in pairs)))
     finally:
-        await asyncio.gather(*(c.client.aclose() for c in clients.values()), return_exceptions=True)
+        await asyncio.gather(*(c.aclose() for c in clients.values()), return_exceptions=True)
