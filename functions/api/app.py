@@ -96,23 +96,35 @@ def _unexpected(exc: Exception) -> Response:
     return _json(500, error_body("internal", "internal error; the request id is in the logs"))
 
 
-def _body_size(event: dict[str, Any]) -> int:
+def _body_problem(event: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+    """A body too large (413) or not UTF-8 text (400), answered before routing."""
     body = event.get("body") or ""
+    raw: bytes
     if event.get("isBase64Encoded"):
         try:
-            return len(base64.b64decode(body, validate=False))
+            raw = base64.b64decode(body, validate=False)
         except (ValueError, TypeError):
-            return len(body)
-    return len(body.encode("utf-8", "surrogatepass"))
+            return 400, error_body("invalid_body", "body is not valid base64", "body")
+    else:
+        raw = body.encode("utf-8", "surrogatepass")
+    if len(raw) > MAX_BODY_BYTES:
+        return 413, error_body("payload_too_large", "request body is over 256 KB", "body")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return 400, error_body("invalid_json", "body is not UTF-8 JSON", "body")
+    return None
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """API Gateway REST proxy event in, proxy response out."""
-    if _body_size(event) > MAX_BODY_BYTES:
+    problem = _body_problem(event)
+    if problem is not None:
+        status, body = problem
         return {
-            "statusCode": 413,
+            "statusCode": status,
             "headers": {"Content-Type": JSON},
-            "body": json.dumps(error_body("payload_too_large", "request body is over 256 KB", "body")),
+            "body": json.dumps(body),
             "isBase64Encoded": False,
         }
     return app.resolve(event, context)

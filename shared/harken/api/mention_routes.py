@@ -10,7 +10,7 @@ from harken.api import query as q
 from harken.api.deps import deps, tenant_of
 from harken.api.errors import BadRequest, NotFound
 from harken.api.responses import errors, ok
-from harken.api.schemas import MentionOut, MentionPage, MentionPatch
+from harken.api.schemas import IsoDateTime, MentionOut, MentionPage, MentionPatch
 from harken.api.workflow import apply_patch, public_view
 from harken.models import Category, Intent, Mention, SentimentLabel, Status, as_utc, utcnow
 from harken.store.dynamo import mention_from_item
@@ -52,8 +52,8 @@ def list_mentions(
     source: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
     language: Annotated[str | None, Query(min_length=1, max_length=20)] = None,
     status: Annotated[Status | None, Query()] = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="ISO 8601, inclusive")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="ISO 8601, inclusive")] = None,
     q_: Annotated[
         str | None, Query(alias="q", min_length=1, max_length=200, description="text contains")
     ] = None,

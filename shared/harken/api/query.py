@@ -160,6 +160,7 @@ def read_page(
 
     taken: list[dict[str, Any]] = []
     more = False
+    widen = 1
     last_month = ""
     if start is not None:
         months = [m for m in months if m <= start[0]]
@@ -178,9 +179,7 @@ def read_page(
                 "IndexName": p.index,
                 "KeyConditionExpression": condition,
                 "ScanIndexForward": False,
-                # A FilterExpression applies after Limit: read in larger steps so that a sparse
-                # filter does not cost one round trip per match.
-                "Limit": need if expression is None else max(need, 200),
+                "Limit": need if expression is None else min(max(need * 2, 10) * widen, 1000),
             }
             if start_key:
                 kwargs["ExclusiveStartKey"] = start_key
@@ -197,6 +196,9 @@ def read_page(
                 last_month = month
             if more:
                 break
+            # A FilterExpression applies after Limit: when a read found too few matches, read in
+            # wider steps so that a sparse filter does not cost one round trip per match.
+            widen = min(widen * 4, 64)
             start_key = response.get("LastEvaluatedKey")
             if not start_key:
                 break

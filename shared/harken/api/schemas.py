@@ -3,10 +3,11 @@ from these models, and responses are validated against them."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from harken.models import (
     Category,
@@ -20,6 +21,20 @@ from harken.models import (
 )
 
 MAX_BODY_BYTES = 256 * 1024
+
+_ISO_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _iso_8601_only(value: Any) -> Any:
+    # pydantic would also take "0.0" or 1700000000 as Unix time; the contract says ISO 8601.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_START.match(value.strip()):
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-03-09T06:12:41Z")
+    return value.strip()
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601_only)]
 SECRET_MASK = "********"
 
 

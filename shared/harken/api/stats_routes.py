@@ -1,6 +1,5 @@
 """/stats: counts by sentiment and category per hour or day, and the median time to handle."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -11,7 +10,7 @@ from harken.api import stats
 from harken.api.deps import deps, tenant_of
 from harken.api.mention_routes import check_range, owned_watch
 from harken.api.responses import errors, ok
-from harken.api.schemas import Stats
+from harken.api.schemas import IsoDateTime, Stats
 from harken.models import iso, utcnow
 
 router = Router()
@@ -25,8 +24,10 @@ router = Router()
 def get_stats(
     watch_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     interval: Annotated[Literal["hour", "day"], Query()] = "day",
-    since: Annotated[datetime | None, Query(description="ISO 8601; default 48 hours / 30 days back")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601; default now")] = None,
+    since: Annotated[
+        IsoDateTime | None, Query(description="ISO 8601; default 48 hours / 30 days back")
+    ] = None,
+    until: Annotated[IsoDateTime | None, Query(description="ISO 8601; default now")] = None,
 ) -> Stats:
     tenant = tenant_of(router.current_event.raw_event)
     since, until = check_range(since, until)
