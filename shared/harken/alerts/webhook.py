@@ -149,10 +149,11 @@ class WebhookResult:
 class RetryPolicy:
     """In-invocation retries (short); longer waits happen through the DeliveryQueue."""
 
-    attempts: int = 3
+    # worst case 2 x 5 s + backoff: well inside the notifier's 30 s timeout with the ledger calls
+    attempts: int = 2
     base_seconds: float = 0.25
-    max_seconds: float = 2.0
-    timeout_seconds: float = 10.0
+    max_seconds: float = 1.0
+    timeout_seconds: float = 5.0
     connect_timeout_seconds: float = 3.0
 
     def delay(self, attempt: int, rand: float | None = None) -> float:

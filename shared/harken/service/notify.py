@@ -35,7 +35,7 @@ EMAIL_GROUP_MAX = 25  # mentions per grouped email; the rest wait for the next o
 class NotifierSettings(Settings):
     """The notifier's knobs on top of the shared settings (HARKEN_<NAME> in the environment)."""
 
-    email_group_seconds: int = 60
+    email_group_seconds: int = 30
     retry_base_seconds: float = 60.0
     notify_concurrency: int = 16
 
@@ -204,7 +204,11 @@ def _email_fresh(watch: Watch, mentions: list[Mention], deps: NotifyDeps, out: O
     last = float(ledger.email_state(deps.state, watch.id).get("last_sent", 0) or 0)
     ids = [m.id for m in mentions]
     if window > 0 and now - last < window:
-        # an email for this watch just went: group these into the next one
+        # an email for this watch just went: group these into the next one (a redelivered record
+        # whose email already went is not queued again)
+        ids = [i for i in ids if deps.state.delivery_status(f"{i}#email") not in ("sent", "refused")]
+        if not ids:
+            return
         ledger.add_pending(deps.state, watch.id, ids)
         _schedule_flush(watch, deps, math.ceil(last + window - now) + 1)
         out.counts["email_grouped"] += len(ids)

@@ -8,7 +8,7 @@ from typing import Any
 
 from harken.alerts.email import build_mime, instant_subject, render_instant
 
-from tests.unit.alerts.conftest import make_mention, make_watch
+from tests.unit.alerts.builders import make_mention, make_watch
 
 API = "https://api.harken.test/prod"
 

@@ -16,7 +16,7 @@ from harken.rules import (
     wants_instant,
 )
 
-from tests.unit.alerts.conftest import make_mention
+from tests.unit.alerts.builders import make_mention
 
 
 def test_default_rule_alerts_negative_reputation_only() -> None:

@@ -10,7 +10,7 @@ from harken.alerts import secrets
 from harken.alerts.validate import validate_alerts
 from harken.models import Alerts, Webhook
 
-from tests.unit.alerts.conftest import make_watch
+from tests.unit.alerts.builders import make_watch
 
 
 class FakeSecrets:

@@ -24,7 +24,7 @@ from harken.alerts.webhook import (
 )
 from harken.models import Webhook
 
-from tests.unit.alerts.conftest import make_mention, make_watch
+from tests.unit.alerts.builders import make_mention, make_watch
 
 FAST = RetryPolicy(attempts=3, base_seconds=0.01, max_seconds=0.02, timeout_seconds=2)
 
