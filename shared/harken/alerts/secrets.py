@@ -47,11 +47,9 @@ def externalize_secrets(watch: Watch, client: Any, prefix: str, previous: Watch 
             except Exception as exc:
                 if not _not_found(exc):
                     raise
+                # no Tags: tagging would need secretsmanager:TagResource, which the API role lacks
                 client.create_secret(
-                    Name=name,
-                    SecretString=secret,
-                    Description="Harken webhook signing secret",
-                    Tags=[{"Key": "harken:watch", "Value": watch.id}],
+                    Name=name, SecretString=secret, Description="Harken webhook signing secret"
                 )
             _cache.pop(REF_PREFIX + name, None)
             secret = REF_PREFIX + name
