@@ -16,6 +16,7 @@ from typing import Any
 
 from harken.models import Item
 from harken.sources.base import Cursor, FetchJob, FetchResult, SourceError, SourceSkipped
+from harken.sources.http import single_flight
 from harken.sources.normalize import clean_author, clean_language, make_item, parse_date
 from harken.text import normalize_space
 
@@ -104,17 +105,21 @@ async def _refresh_session(http: Any, ctx: Any) -> str | None:
     return _store(ctx, response.json_object())
 
 
-async def access_token(
-    http: Any, ctx: Any, handle: str, password: str, *, force_refresh: bool = False
-) -> str:
+async def access_token(http: Any, ctx: Any, handle: str, password: str, *, stale: str | None = None) -> str:
+    """A valid access token: the cached one, else a refreshed one, else a new session. `stale` is
+    a token the server just refused; concurrent jobs share one login or refresh."""
     session = ctx.cache.get(_SESSION)
-    if session and not force_refresh and session["expires"] > time.time() + 60:
+    if session and session["access"] != stale and session["expires"] > time.time() + 60:
         return str(session["access"])
-    if session:
-        token = await _refresh_session(http, ctx)
-        if token:
-            return token
-    return await _create_session(http, ctx, handle, password)
+
+    async def renew() -> str:
+        if ctx.cache.get(_SESSION):
+            token = await _refresh_session(http, ctx)
+            if token:
+                return token
+        return await _create_session(http, ctx, handle, password)
+
+    return str(await single_flight(ctx, _SESSION, renew))
 
 
 async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetime) -> FetchResult:
@@ -140,7 +145,7 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
         body = response.json() if response.body else {}
         error = body.get("error") if isinstance(body, dict) else None
         if attempt == 0 and (response.status == 401 or error in ("ExpiredToken", "InvalidToken")):
-            token = await access_token(http, ctx, handle, password, force_refresh=True)
+            token = await access_token(http, ctx, handle, password, stale=token)
             continue
         raise SourceError(f"bluesky: search refused (HTTP {response.status}, {error})", kind="http_error")
     data = response.json()

@@ -18,7 +18,7 @@ def query_terms(query: str | None) -> list[str]:
     """The positive words and phrases of a watch query (no operators, exclusions or filters)."""
     out: list[str] = []
     negate = False
-    for match in _QUERY_TOKEN.finditer(query or ""):
+    for match in _QUERY_TOKEN.finditer((query or "").replace("(", " ").replace(")", " ")):
         phrase, word = match.group(1), match.group(2)
         if phrase is not None:
             if not negate and phrase.strip():

@@ -1,0 +1,234 @@
+"""The API adapters against a local server: request shape, credentials, sessions, rate-limit
+signals and bad payloads."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from harken.sources import Cursor, FetchJob, SourceSkipped, run_jobs
+
+from .conftest import LocalServer, Reply, Request, fixture_bytes, make_ctx
+
+
+def job(source: dict, query: str = "acme cloud", terms: list[str] | None = None) -> FetchJob:
+    return FetchJob(watch_id="w_1", tenant_id="t_1", source=source, query=query, terms=terms or [])
+
+
+def run(pairs, ctx):
+    return asyncio.run(run_jobs(pairs, ctx))
+
+
+def test_reddit_public_search_sends_query_and_descriptive_user_agent(server: LocalServer) -> None:
+    server.routes["/search.json"] = Reply(body=fixture_bytes("reddit_search.json"))
+    [outcome] = run([(job({"type": "reddit"}), Cursor())], make_ctx(server.base_url))
+    assert outcome.result is not None and len(outcome.result.items) == 5
+    request = server.requests[0]
+    assert request.query["q"] == ["acme cloud"] and request.query["sort"] == ["new"]
+    assert request.headers["user-agent"].startswith("harken/")
+
+
+def test_reddit_oauth_token_is_fetched_once_and_used(server: LocalServer) -> None:
+    server.routes["/api/v1/access_token"] = Reply(body=b'{"access_token": "tok", "expires_in": 3600}')
+    server.routes["/search"] = Reply(body=fixture_bytes("reddit_search.json"))
+    ctx = make_ctx(
+        server.base_url,
+        credentials={"HARKEN_REDDIT_CLIENT_ID": "id", "HARKEN_REDDIT_CLIENT_SECRET": "sec"},
+    )
+    outcomes = run([(job({"type": "reddit"}, q), Cursor()) for q in ("a", "b", "c")], ctx)
+    assert all(o.result is not None for o in outcomes)
+    token_calls = [r for r in server.requests if r.path == "/api/v1/access_token"]
+    assert len(token_calls) == 1
+    assert token_calls[0].headers["authorization"].startswith("Basic ")
+    assert all(r.headers["authorization"] == "bearer tok" for r in server.requests if r.path == "/search")
+
+
+def test_subreddit_listing_uses_new_json(server: LocalServer) -> None:
+    server.routes["/r/acmecloud/new.json"] = Reply(body=fixture_bytes("reddit_search.json"))
+    [outcome] = run(
+        [(job({"type": "reddit", "subreddits": ["acmecloud"]}, ""), Cursor())], make_ctx(server.base_url)
+    )
+    assert outcome.result is not None and len(outcome.result.items) == 5
+
+
+def test_hackernews_later_poll_filters_on_watermark(server: LocalServer) -> None:
+    server.routes["/api/v1/search_by_date"] = Reply(body=fixture_bytes("hn_algolia_search_by_date.json"))
+    cursor = Cursor(watermark="2026-03-10T03:44:51Z", seen=["47312590"])
+    [outcome] = run([(job({"type": "hackernews"}), cursor)], make_ctx(server.base_url))
+    assert outcome.result is not None
+    assert outcome.result.items == []  # the newest is seen, the others are older than the overlap
+    assert server.requests[0].query["numericFilters"] == ["created_at_i>=1773092691"]
+
+
+def test_mastodon_uses_instance_override_tags_and_min_id(server: LocalServer) -> None:
+    server.routes["/api/v1/timelines/tag/acmecloud"] = Reply(body=fixture_bytes("mastodon_tag_timeline.json"))
+    source = {"type": "mastodon", "instance": "https://mastodon.social", "tags": []}
+    [first] = run([(job(source, "acmecloud vaultsync"), Cursor())], make_ctx(server.base_url))
+    assert first.result is not None and len(first.result.items) == 4
+    assert server.requests[0].query["any[]"] == ["vaultsync"]
+    assert first.result.cursor.state["min_id"] == "116122390417751222"
+    [second] = run([(job(source, "acmecloud vaultsync"), first.result.cursor)], make_ctx(server.base_url))
+    assert server.requests[1].query["min_id"] == ["116122390417751222"]
+    assert second.result is not None and second.result.items == []
+
+
+def test_mastodon_closed_hashtag_feed_explains_the_token(server: LocalServer) -> None:
+    server.routes["/api/v1/timelines/tag/acmecloud"] = Reply(
+        status=401, body=b'{"error": "This API requires an authenticated user"}'
+    )
+    [outcome] = run([(job({"type": "mastodon"}, "acmecloud"), Cursor())], make_ctx(server.base_url))
+    assert outcome.error is not None and outcome.error.kind == "auth"
+    assert "HARKEN_MASTODON_TOKEN" in str(outcome.error)
+
+
+def test_bluesky_without_app_password_is_skipped(server: LocalServer) -> None:
+    [outcome] = run([(job({"type": "bluesky"}), Cursor())], make_ctx(server.base_url))
+    assert isinstance(outcome.error, SourceSkipped)
+    assert "HARKEN_BLUESKY_APP_PASSWORD" in str(outcome.error)
+    assert server.requests == []
+
+
+def test_youtube_without_key_is_skipped(server: LocalServer) -> None:
+    [outcome] = run([(job({"type": "youtube"}), Cursor())], make_ctx(server.base_url))
+    assert isinstance(outcome.error, SourceSkipped)
+    assert server.requests == []
+
+
+def _session(access: str) -> Reply:
+    return Reply(body=json.dumps({"accessJwt": access, "refreshJwt": "refresh-1", "handle": "me"}).encode())
+
+
+def test_bluesky_logs_in_once_and_refreshes_an_expired_token(server: LocalServer) -> None:
+    server.routes["/xrpc/com.atproto.server.createSession"] = _session("access-1")
+    server.routes["/xrpc/com.atproto.server.refreshSession"] = _session("access-2")
+
+    def search(req: Request) -> Reply:
+        if req.headers.get("authorization") == "Bearer access-1" and len(server.requests) > 4:
+            return Reply(status=400, body=b'{"error": "ExpiredToken", "message": "Token has expired"}')
+        return Reply(body=fixture_bytes("bluesky_searchPosts.json"))
+
+    server.routes["/xrpc/app.bsky.feed.searchPosts"] = search
+    ctx = make_ctx(
+        server.base_url,
+        credentials={"HARKEN_BLUESKY_HANDLE": "me.bsky.social", "HARKEN_BLUESKY_APP_PASSWORD": "app-pw"},
+    )
+    outcomes = run([(job({"type": "bluesky"}, q), Cursor()) for q in ("a", "b", "c")], ctx)
+    assert all(o.result is not None and len(o.result.items) == 4 for o in outcomes)
+    logins = [r for r in server.requests if r.path.endswith("createSession")]
+    assert len(logins) == 1
+    assert json.loads(logins[0].body) == {"identifier": "me.bsky.social", "password": "app-pw"}
+    assert outcomes[0].result is not None
+    assert outcomes[0].result.cursor.state["indexed_at"] == "2026-03-10T03:44:52Z"
+
+    # Later, the cached token has expired server-side: one refresh, then the search succeeds.
+    [later] = run([(job({"type": "bluesky"}, "d"), Cursor())], ctx)
+    assert later.result is not None
+    assert [r.path for r in server.requests if "Session" in r.path].count(
+        "/xrpc/com.atproto.server.refreshSession"
+    ) == 1
+    assert server.requests[-1].headers["authorization"] == "Bearer access-2"
+
+
+def test_stackexchange_backoff_delays_the_next_call(server: LocalServer) -> None:
+    server.routes["/2.3/search/advanced"] = Reply(body=fixture_bytes("stackexchange_search_advanced.json"))
+    ctx = make_ctx(server.base_url, credentials={"HARKEN_STACKEXCHANGE_KEY": "k"})
+    source = {"type": "stackexchange", "site": "stackoverflow"}
+    [first] = run([(job(source, "a"), Cursor())], ctx)
+    assert first.result is not None and len(first.result.items) == 3
+    assert server.requests[0].query["key"] == ["k"]
+    assert server.requests[0].query["filter"] == ["withbody"]
+    # The wrapper said `backoff: 10`: the next call waits, longer than this context allows.
+    [second] = run([(job(source, "b"), Cursor())], ctx)
+    assert second.error is not None and second.error.kind == "rate_limited"
+    assert second.error.retry_after is not None and second.error.retry_after > 9
+    assert len(server.requests) == 1
+
+
+def test_stackexchange_throttle_error_reports_retry_after(server: LocalServer) -> None:
+    body = {
+        "error_id": 502,
+        "error_name": "throttle_violation",
+        "error_message": "too many requests",
+        "backoff": 30,
+    }
+    server.routes["/2.3/search/advanced"] = Reply(status=400, body=json.dumps(body).encode())
+    [outcome] = run([(job({"type": "stackexchange"}), Cursor())], make_ctx(server.base_url))
+    assert outcome.error is not None and outcome.error.kind == "rate_limited"
+    assert outcome.error.retry_after == 30
+
+
+def test_github_rate_limit_uses_reset_header(server: LocalServer) -> None:
+    server.routes["/search/issues"] = Reply(
+        status=403,
+        body=b'{"message": "API rate limit exceeded"}',
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "42"},
+    )
+    [outcome] = run([(job({"type": "github"}), Cursor())], make_ctx(server.base_url))
+    assert outcome.error is not None and outcome.error.kind == "rate_limited"
+    assert outcome.error.retry_after == 42
+
+
+def test_github_search_adds_created_qualifier_on_later_polls(server: LocalServer) -> None:
+    server.routes["/search/issues"] = Reply(body=fixture_bytes("github_search_issues.json"))
+    ctx = make_ctx(server.base_url, credentials={"HARKEN_GITHUB_TOKEN": "ghp_x"})
+    [outcome] = run(
+        [(job({"type": "github"}, '"acme cloud" OR acmecloud'), Cursor(watermark="2026-03-10T00:00:00Z"))],
+        ctx,
+    )
+    assert outcome.result is not None
+    assert server.requests[0].query["q"] == ['"acme cloud" OR acmecloud created:>=2026-03-09T18:00:00Z']
+    assert server.requests[0].headers["authorization"] == "Bearer ghp_x"
+    # The third issue predates the watermark minus the overlap: not new.
+    assert [i.native_id for i in outcome.result.items] == ["3990011223", "3989500001"]
+
+
+def test_lemmy_maps_languages_via_site_once(server: LocalServer) -> None:
+    server.routes["/api/v3/search"] = Reply(body=fixture_bytes("lemmy_search.json"))
+    server.routes["/api/v3/site"] = Reply(
+        body=b'{"all_languages": [{"id": 37, "code": "en"}, {"id": 86, "code": "ja"}]}'
+    )
+    source = {"type": "lemmy", "instance": "https://lemmy.world"}
+    outcomes = run([(job(source, q), Cursor()) for q in ("a", "b")], make_ctx(server.base_url))
+    assert all(o.result is not None and len(o.result.items) == 4 for o in outcomes)
+    assert [r.path for r in server.requests].count("/api/v3/site") == 1
+    assert outcomes[0].result is not None and outcomes[0].result.items[0].language == "en"
+
+
+def test_lobsters_is_filtered_on_terms(server: LocalServer) -> None:
+    server.routes["/newest.json"] = Reply(body=fixture_bytes("lobsters_newest.json"))
+    [outcome] = run(
+        [(job({"type": "lobsters"}, "", ["Acme Cloud", "AcmeCloud"]), Cursor())], make_ctx(server.base_url)
+    )
+    assert outcome.result is not None
+    assert [i.native_id for i in outcome.result.items] == ["x1ab2c", "q9zz7k"]
+
+
+def test_youtube_quota_exhaustion_waits_for_reset(server: LocalServer) -> None:
+    body = {"error": {"code": 403, "errors": [{"reason": "quotaExceeded"}]}}
+    server.routes["/youtube/v3/search"] = Reply(status=403, body=json.dumps(body).encode())
+    ctx = make_ctx(server.base_url, credentials={"HARKEN_YOUTUBE_API_KEY": "key"})
+    [outcome] = run([(job({"type": "youtube"}), Cursor())], ctx)
+    assert outcome.error is not None and outcome.error.kind == "rate_limited"
+    assert outcome.error.retry_after is not None and 0 < outcome.error.retry_after <= 86400
+    assert "key" not in str(outcome.error)
+
+
+def test_invalid_and_truncated_json_are_bad_payloads(server: LocalServer) -> None:
+    body = fixture_bytes("hn_algolia_search_by_date.json")
+    server.routes["/api/v1/search_by_date"] = Reply(body=body[: len(body) // 2])
+    server.routes["/search/issues"] = Reply(body=b"<html>502 Bad Gateway</html>")
+    server.routes["/newest.json"] = Reply(body=b'{"not": "a list"}')
+    outcomes = run(
+        [
+            (job({"type": "hackernews"}), Cursor()),
+            (job({"type": "github"}), Cursor()),
+            (job({"type": "lobsters"}, ""), Cursor()),
+        ],
+        make_ctx(server.base_url),
+    )
+    assert [o.error.kind if o.error else None for o in outcomes] == ["bad_payload"] * 3
+
+
+def test_unknown_source_type_is_an_error_not_an_exception(server: LocalServer) -> None:
+    [outcome] = run([(job({"type": "myspace"}), Cursor())], make_ctx(server.base_url))
+    assert outcome.error is not None and outcome.error.kind == "unsupported"

@@ -1,0 +1,134 @@
+from datetime import UTC, datetime
+
+from harken.models import Watch
+from harken.sources import fetch_context_from_env, load_secret_credentials, plan_jobs
+from harken.sources.base import Cursor, advance
+from harken.sources.normalize import clean_url, mentions_any, parse_date
+from harken.sources.planning import or_chunks, query_terms
+
+NOW = datetime(2026, 3, 12, tzinfo=UTC)
+
+
+def watch(**extra) -> Watch:
+    data = {
+        "id": "w_1",
+        "tenant_id": "t_1",
+        "created_at": NOW,
+        "updated_at": NOW,
+        "name": "Acme",
+        "terms": {"brand": ["Acme Cloud"], "variants": ["AcmeCloud"], "leads": ["best cloud backup"]},
+        "sources": [
+            {"type": "rss", "url": "https://feeds.example/a.xml"},
+            {"type": "reddit"},
+            {"type": "reddit", "subreddits": ["acmecloud", "selfhosted"]},
+            {"type": "hackernews"},
+            {"type": "mastodon", "instance": "https://mastodon.social"},
+            {"type": "github"},
+            {"type": "lobsters"},
+            {"type": "youtube"},
+        ],
+    }
+    data.update(extra)
+    return Watch.model_validate(data)
+
+
+def test_plan_jobs_builds_source_specific_queries() -> None:
+    jobs = plan_jobs(watch())
+    by_type: dict[str, list] = {}
+    for job in jobs:
+        by_type.setdefault(job.source["type"], []).append(job)
+    assert by_type["rss"][0].query == "" and "Acme Cloud" in by_type["rss"][0].terms
+    assert by_type["lobsters"][0].query == "" and by_type["lobsters"][0].terms
+    reddit_queries = [j.query for j in by_type["reddit"]]
+    assert '"Acme Cloud" OR AcmeCloud OR "best cloud backup"' in reddit_queries
+    assert [j.source.get("subreddits") for j in by_type["reddit"] if not j.query] == [
+        ["acmecloud"],
+        ["selfhosted"],
+    ]
+    assert [j.query for j in by_type["hackernews"]] == ["Acme Cloud", "AcmeCloud", "best cloud backup"]
+    assert by_type["mastodon"][0].query == "acmecloud bestcloudbackup"
+    assert by_type["youtube"][0].query == '"Acme Cloud"|AcmeCloud|"best cloud backup"'
+    assert len({j.key for j in jobs}) == len(jobs)
+
+
+def test_reddit_queries_are_split_at_512_characters() -> None:
+    terms = [f"product number {i}" for i in range(60)]
+    chunks = or_chunks(terms, joiner=" OR ", max_len=512)
+    assert len(chunks) > 1
+    assert all(len(c) <= 512 for c in chunks)
+    assert sum(c.count('"product number') for c in chunks) == 60
+
+
+def test_query_only_watch_uses_positive_query_words() -> None:
+    assert query_terms('("acme cloud" OR acmecloud) -protocol NOT coyote site:x.com backup*') == [
+        "acme cloud",
+        "acmecloud",
+        "backup",
+    ]
+    jobs = plan_jobs(watch(terms={}, query='"acme cloud" -protocol', sources=[{"type": "hackernews"}]))
+    assert [j.query for j in jobs] == ["acme cloud"]
+
+
+def test_context_from_env_and_secrets() -> None:
+    ctx = fetch_context_from_env(
+        {
+            "HARKEN_REDDIT_BASE_URL": "http://127.0.0.1:9999/",
+            "HARKEN_ALLOW_PRIVATE_URLS": "1",
+            "HARKEN_GITHUB_TOKEN": "env-token",
+            "HARKEN_FETCH_TIMEOUT": "3",
+        },
+        {"HARKEN_GITHUB_TOKEN": "secret-token"},
+    )
+    assert ctx.url("reddit", "https://www.reddit.com", "/search.json") == "http://127.0.0.1:9999/search.json"
+    assert ctx.url("hackernews", "https://hn.algolia.com", "/x") == "https://hn.algolia.com/x"
+    assert ctx.allow_private is True
+    assert ctx.timeout == 3.0
+    assert ctx.credential("HARKEN_GITHUB_TOKEN") == "secret-token"
+    assert fetch_context_from_env({}).allow_private is False
+
+
+def test_load_secret_credentials_reads_json_secret() -> None:
+    class FakeSecrets:
+        def get_secret_value(self, SecretId: str):
+            assert SecretId == "harken/sources"
+            return {"SecretString": '{"HARKEN_YOUTUBE_API_KEY": "k", "EMPTY": ""}'}
+
+    assert load_secret_credentials("harken/sources", FakeSecrets()) == {"HARKEN_YOUTUBE_API_KEY": "k"}
+
+
+def test_dates_are_parsed_leniently() -> None:
+    assert parse_date("Mon, 09 Mar 2026 10:31:20 PST", NOW) == datetime(2026, 3, 9, 18, 31, 20, tzinfo=UTC)
+    assert parse_date("2026-03-10T01:02:09.481516Z", NOW).microsecond == 481516
+    assert parse_date(1773104529, NOW) == datetime(2026, 3, 10, 1, 2, 9, tzinfo=UTC)
+    assert parse_date("Di, 10 Dez 2026 08:00:00 +0100", NOW) == datetime(2026, 12, 10, 7, 0, tzinfo=UTC)
+    assert parse_date("not a date", NOW) == NOW
+
+
+def test_clean_url_unwraps_google_redirects_and_drops_tracking() -> None:
+    url = "https://www.google.com/url?rct=j&sa=t&url=https://a.example/x%3Futm_source%3Dfeed%26id%3D3&ct=ga"
+    assert clean_url(url) == "https://a.example/x?id=3"
+    assert clean_url("/post/1", "https://b.example/blog/") == "https://b.example/post/1"
+    assert clean_url("javascript:alert(1)") == ""
+
+
+def test_mentions_any_ignores_case_and_spacing() -> None:
+    assert mentions_any("Why our ACME-cloud restores broke", ["Acme Cloud"])
+    assert not mentions_any("RFC 8555 ACME at scale", ["Acme Cloud"])
+    assert mentions_any("anything", [])
+
+
+def test_advance_filters_seen_and_old_items() -> None:
+    from harken.models import Item
+
+    def item(i: str, day: int) -> Item:
+        return Item(
+            source="x", url=f"https://x/{i}", native_id=i, published_at=datetime(2026, 3, day, tzinfo=UTC)
+        )
+
+    cursor = Cursor(watermark="2026-03-10T00:00:00Z", seen=["a"])
+    fresh, new = advance(cursor, [item("a", 10), item("b", 11), item("c", 1)], now=NOW)
+    assert [i.native_id for i in fresh] == ["b"]
+    assert new.watermark == "2026-03-11T00:00:00Z"
+    assert new.seen[:3] == ["b", "a", "c"]
+    future = advance(Cursor(), [item("f", 28)], now=NOW)[1]
+    assert future.watermark == "2026-03-12T00:00:00Z"  # never past the fetch time
