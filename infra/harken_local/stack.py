@@ -190,6 +190,9 @@ class LocalStack:
                 continue
             os.environ[key] = value
         os.environ["POWERTOOLS_LOG_LEVEL"] = base_env["POWERTOOLS_LOG_LEVEL"]
+        # retries and email grouping on a local scale: seconds rather than minutes
+        os.environ["HARKEN_RETRY_BASE_SECONDS"] = str(max(1, int(self.retry_seconds)))
+        os.environ["HARKEN_EMAIL_GROUP_SECONDS"] = os.environ.get("HARKEN_LOCAL_EMAIL_GROUP_SECONDS", "5")
         if self.offline:
             from harken_local.replay import replay_env, start_replay_server
 
