@@ -25,7 +25,6 @@ app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(watch_routes.router)
 app.include_router(mention_routes.router)
 app.include_router(stats_routes.router)
-app.enable_swagger(path="/docs", title="Harken API", version="1.0.0")
 
 
 @app.get("/health", summary="Liveness", responses={200: ok(Health, "ready")})
@@ -43,7 +42,38 @@ def openapi() -> dict[str, Any]:
 @cache
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3 document, generated from the routes and models once per container."""
-    return json.loads(app.get_openapi_json_schema(title="Harken API", version="1.0.0"))
+    document = app.get_openapi_json_schema(
+        title="Harken API",
+        version="1.0.0",
+        description="Brand mentions found on the public web, and the workflow to handle them. "
+        "Every route but /health and /docs needs the x-api-key header (a key belongs to one tenant).",
+    )
+    return json.loads(document)
+
+
+@app.get("/docs", include_in_schema=False)
+def docs() -> Response[str]:
+    """Swagger UI over this API's document, self-contained (no CDN); built on first request."""
+    return Response(status_code=200, content_type="text/html", body=_docs_page())
+
+
+@cache
+def _docs_page() -> str:
+    from pathlib import Path
+
+    from aws_lambda_powertools.event_handler.openapi import swagger_ui
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+    assets = Path(swagger_ui.__file__).parent
+    spec = json.dumps(openapi_document(), indent=2).replace("</", "<\\/")
+    return generate_swagger_html(
+        spec,
+        (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+        (assets / "swagger-ui.min.css").read_text(encoding="utf-8"),
+        "",
+        None,
+        False,
+    )
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:

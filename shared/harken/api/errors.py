@@ -8,7 +8,7 @@ from typing import Any
 
 _NAMED = re.compile(r"^([a-z_][a-z0-9_.\[\]]*): (.+)$", re.S)
 # Whole-document rules of WatchIn and their field.
-_HINTS = (("at least one term or a query", "terms"), ("query", "query"))
+_HINTS = (("at least one term or a query", "terms"),)
 
 
 class ApiError(Exception):
@@ -81,7 +81,9 @@ def describe_validation_errors(errors: list[Any]) -> tuple[str, str | None, list
     path parameters are named as they are in the URL."""
     details: list[dict[str, Any]] = []
     for err in errors:
-        loc = [part for part in err.get("loc", ()) if part not in ("body", "query", "path", "header")]
+        loc = list(err.get("loc", ()))
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            loc = loc[1:]  # where the value came from, not part of the field's name
         # Powertools puts the JSON decode position after "body"; a position is not a field.
         if err.get("type") == "json_invalid":
             loc = []

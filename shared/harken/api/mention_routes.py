@@ -45,26 +45,26 @@ def check_range(since: datetime | None, until: datetime | None) -> tuple[datetim
     responses={200: ok(MentionPage, "one page of mentions"), **errors(400, 401, 404)},
 )
 def list_mentions(
-    watch_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    watch_id: Annotated[str | None, Query(max_length=64)] = None,
     category: Annotated[Category | None, Query()] = None,
     sentiment: Annotated[SentimentLabel | None, Query()] = None,
     intent: Annotated[Intent | None, Query()] = None,
-    source: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
-    language: Annotated[str | None, Query(min_length=1, max_length=20)] = None,
+    source: Annotated[str | None, Query(max_length=50)] = None,
+    language: Annotated[str | None, Query(max_length=20)] = None,
     status: Annotated[Status | None, Query()] = None,
-    since: Annotated[IsoDateTime | None, Query(description="ISO 8601, inclusive")] = None,
-    until: Annotated[IsoDateTime | None, Query(description="ISO 8601, inclusive")] = None,
-    q_: Annotated[
-        str | None, Query(alias="q", min_length=1, max_length=200, description="text contains")
-    ] = None,
+    since: Annotated[IsoDateTime, Query(description="ISO 8601, inclusive")] = None,
+    until: Annotated[IsoDateTime, Query(description="ISO 8601, inclusive")] = None,
+    q_: Annotated[str | None, Query(alias="q", max_length=200, description="text contains")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[
-        str | None, Query(min_length=1, max_length=2048, description="next_cursor of the previous page")
+        str | None, Query(max_length=2048, description="next_cursor of the previous page")
     ] = None,
 ) -> MentionPage:
     tenant = _tenant()
     since, until = check_range(since, until)
     text = " ".join(q_.split()) if q_ else None
+    # An empty parameter (`?watch_id=`) means no filter, as if it were absent.
+    watch_id, source, language, cursor = watch_id or None, source or None, language or None, cursor or None
     filters = q.MentionFilters(
         watch_id=watch_id,
         category=category,

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from harken.models import (
     Category,
@@ -27,14 +27,21 @@ _ISO_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 def _iso_8601_only(value: Any) -> Any:
     # pydantic would also take "0.0" or 1700000000 as Unix time; the contract says ISO 8601.
-    if isinstance(value, datetime):
-        return value
+    # An empty parameter (`?since=`) means absent.
+    if value is None or isinstance(value, datetime) or value == "":
+        return None if value == "" else value
     if not isinstance(value, str) or not _ISO_START.match(value.strip()):
         raise ValueError("must be an ISO 8601 date-time, e.g. 2026-03-09T06:12:41Z")
     return value.strip()
 
 
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601_only)]
+IsoDateTime = Annotated[
+    datetime | None,
+    BeforeValidator(_iso_8601_only),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "maxLength": 0}]}
+    ),
+]
 SECRET_MASK = "********"
 
 

@@ -22,14 +22,15 @@ router = Router()
     responses={200: ok(Stats, "the stats"), **errors(400, 401, 404)},
 )
 def get_stats(
-    watch_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    watch_id: Annotated[str | None, Query(max_length=64)] = None,
     interval: Annotated[Literal["hour", "day"], Query()] = "day",
     since: Annotated[
         IsoDateTime | None, Query(description="ISO 8601; default 48 hours / 30 days back")
     ] = None,
-    until: Annotated[IsoDateTime | None, Query(description="ISO 8601; default now")] = None,
+    until: Annotated[IsoDateTime, Query(description="ISO 8601; default now")] = None,
 ) -> Stats:
     tenant = tenant_of(router.current_event.raw_event)
+    watch_id = watch_id or None  # `?watch_id=` means the whole tenant
     since, until = check_range(since, until)
     since, until = stats.resolve_range(interval, since, until, utcnow())
     owned_watch(tenant, watch_id)

@@ -1,0 +1,41 @@
+"""The OpenAPI document and the Swagger UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.api.conftest import KEY_A
+
+
+def test_openapi_document_lists_every_route_of_the_contract(api: Any) -> None:
+    response = api.request("GET", "/openapi.json", key=KEY_A)
+    assert response.status == 200
+    doc = response.json()
+    assert doc["openapi"].startswith("3.")
+    operations = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
+    assert operations >= {
+        ("GET", "/health"),
+        ("POST", "/watches"),
+        ("GET", "/watches"),
+        ("GET", "/watches/{id}"),
+        ("PUT", "/watches/{id}"),
+        ("DELETE", "/watches/{id}"),
+        ("POST", "/watches/{id}/poll"),
+        ("GET", "/mentions"),
+        ("GET", "/mentions/{id}"),
+        ("PATCH", "/mentions/{id}"),
+        ("GET", "/stats"),
+        ("GET", "/openapi.json"),
+    }
+    params = {p["name"] for p in doc["paths"]["/mentions"]["get"]["parameters"]}
+    assert params == {
+        "watch_id", "category", "sentiment", "intent", "source", "language", "status",
+        "since", "until", "q", "limit", "cursor",
+    }  # fmt: skip
+
+
+def test_swagger_ui_is_served_without_a_key(api: Any) -> None:
+    response = api.request("GET", "/docs")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "SwaggerUIBundle" in response.text and "/mentions/{id}" in response.text
