@@ -24,7 +24,10 @@ print(time.perf_counter() - t)
 def sample(stmt: str, path: str = "") -> float:
     code = SNIPPET.format(path=path, stmt=stmt)
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PATH": "", "POWERTOOLS_METRICS_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"},
     )
     return float(out.stdout.strip().splitlines()[-1])

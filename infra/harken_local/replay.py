@@ -175,8 +175,8 @@ def start_replay_server(host: str = "127.0.0.1", port: int = 0) -> ReplayServer:
     httpd = _Server((host, port), _Handler)
     thread = threading.Thread(target=httpd.serve_forever, name="harken-replay", daemon=True)
     thread.start()
-    bound_host, bound_port = httpd.server_address[:2]
-    return ReplayServer(base_url=f"http://{bound_host}:{bound_port}", _httpd=httpd, _thread=thread)
+    bound_port = httpd.server_address[1]
+    return ReplayServer(base_url=f"http://{host}:{bound_port}", _httpd=httpd, _thread=thread)
 
 
 def replay_env(base_url: str) -> dict[str, str]:
