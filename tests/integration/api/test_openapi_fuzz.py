@@ -15,8 +15,8 @@ from tests.integration.api.conftest import KEY_A, create_watch, make_mention, st
 
 schemathesis = pytest.importorskip("schemathesis")
 
-EXAMPLES = int(os.environ.get("HARKEN_FUZZ_EXAMPLES", "40"))
-BUDGET_SECONDS = float(os.environ.get("HARKEN_FUZZ_SECONDS", "150"))
+EXAMPLES = int(os.environ.get("HARKEN_FUZZ_EXAMPLES", "100"))
+BUDGET_SECONDS = float(os.environ.get("HARKEN_FUZZ_SECONDS", "240"))
 
 
 def test_every_operation_survives_generated_requests(api: Any) -> None:
