@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from harken import intents as intents_mod
 from harken import language as language_mod
-from harken.match import Matcher, build_matcher, contains_phrase
+from harken.match import TYPO, Matcher, Prefilter, build_matcher, contains_phrase
 from harken.models import Classification, Item, Match, Sentiment, WatchIn
 from harken.normalize import normalize, normalize_term
 from harken.query import Node, QueryContext, parse_query
@@ -181,21 +181,21 @@ class _Index:
         self.matcher: Matcher = build_matcher(
             entries, typo_owners=[i for i, w in enumerate(watches) if w.typos], common_words=common_words()
         )
+        self.prefilter = self.matcher.prefilter or Prefilter(frozenset())
         self.backend = sentiment or get_backend()
         self.query_only = [i for i, p in enumerate(self.plans) if not p.has_terms]
         self.with_official = [i for i, p in enumerate(self.plans) if p.official]
         self.any_official = bool(self.with_official)
 
     def classify_all(self, item: Item) -> list[tuple[int, Classification]]:
-        raw = f"{item.title}\n{item.text}" if item.title else item.text
+        title = item.title
+        raw = f"{title}\n{item.text}" if title else item.text
+        flags = self.prefilter.scan(raw)
+        if not flags and not self.query_only and not self.any_official:
+            return []
         found: dict[int, dict[Any, Match]]
         view = _ItemView(item=item, raw=raw, backend=self.backend)
-        if self.matcher.quick_reject(raw.lower()):
-            if not self.query_only and not self.any_official:
-                return []
-            found = {}
-        else:
-            found = self.matcher.find(view.norm)
+        found = self.matcher.find(view.norm, typos=bool(flags & TYPO)) if flags else {}
         owners = set(found)
         owners.update(self.query_only)
         official: set[int] = set()

@@ -14,8 +14,11 @@ word of one of the supported languages, and a multi-word term needs at least one
 
 from __future__ import annotations
 
+import bisect
 import itertools
-from collections.abc import Iterable
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -23,11 +26,8 @@ from typing import Any
 import ahocorasick
 
 from harken.models import Match, TermKind
-from harken.normalize import camel_split, has_cjk, normalize_term
+from harken.normalize import camel_split, has_cjk, is_cjk_char, normalize_term
 
-_CLEAN = "clean"
-_DECISIVE = "decisive"
-_UNCACHED = "uncached"
 TYPO_KINDS: frozenset[str] = frozenset({"brand", "variant", "product", "trademark"})
 _GLUE_KINDS: frozenset[str] = frozenset({"brand", "variant", "person", "product", "trademark"})
 _CACHE_LIMIT = 200_000
@@ -166,6 +166,413 @@ def _deletes(word: str, depth: int) -> set[str]:
     return out
 
 
+# The scan form of a text for the prefilter (`latin_form`): the text in Latin-1 bytes (other
+# characters become "?"), then one bytes.translate: ASCII letters lower-cased, accented Latin-1
+# letters to their base letter (as normalize's fold does), digits kept, everything else a space.
+def _scan_table() -> bytes:
+    table = bytearray(b" " * 256)
+    for c in range(ord("a"), ord("z") + 1):
+        table[c] = c
+        table[c - 32] = c
+    for c in range(ord("0"), ord("9") + 1):
+        table[c] = c
+    for code in range(0xC0, 0x100):
+        base = _FOLD_BASE.get(chr(code).lower(), "")
+        if len(base) == 1:
+            table[code] = ord(base)
+    # Latin-1 compatibility characters NFKC would turn into letters or digits.
+    for ch, to in (("ª", "a"), ("º", "o"), ("¹", "1"), ("²", "2"), ("³", "3")):
+        table[ord(ch)] = ord(to)
+    return bytes(table)
+
+
+def _fold_base() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for code in range(0xC0, 0x250):
+        ch = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        if base != ch and base.isascii():
+            out[ch] = base.lower()
+    out.update({"ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ł": "l", "Ł": "l", "ı": "i"})
+    return out
+
+
+_FOLD_BASE = _fold_base()
+_SCAN_TABLE = _scan_table()
+# Latin Extended-A/B (UTF-8 lead bytes C4-C9): folded by str.translate before the byte pass.
+# Characters beyond Latin-1 that fold to Latin letters or digits: Latin Extended-A/B, combining
+# accents (NFKC composes them), and compatibility forms (full-width, ligatures, super/subscripts,
+# letterlike, enclosed and mathematical alphanumerics).
+_FOLDABLE = re.compile(
+    "[\u0100-\u024f\u1e00-\u1eff\u0300-\u036f\u1d00-\u1dff\u2070-\u209f\u2100-\u218f\u2460-\u24ff"
+    "\ufb00-\ufb06\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff\U0001f100-\U0001f1ff]"
+)
+_EXTENDED_FOLD = str.maketrans(
+    {ch: base for ch, base in _FOLD_BASE.items() if ord(ch) >= 0x100} | {"ẞ": "ss"}
+)
+
+
+def latin_form(text: str) -> str:
+    """The text as the prefilter scans it for Latin-script terms: " acme cloud s review "-like.
+
+    Every token of `normalize(text)` made of ASCII letters and digits appears here as the same
+    token between spaces, so a term the matcher finds is always found here (the converse need
+    not hold: this is a filter).
+    """
+    if text.isascii():
+        return " " + text.encode().translate(_SCAN_TABLE).decode() + " "
+    data = text.encode("latin-1", "replace")
+    # Beyond Latin-1: compatibility forms that NFKC turns into Latin letters or digits
+    # (full-width, ligatures, combining accents), and Latin Extended letters.
+    if data.count(b"?") != text.count("?") and _FOLDABLE.search(text):
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        text = text.translate(_EXTENDED_FOLD)
+        data = text.encode("latin-1", "replace")
+    if b"\xdf" in data:  # ß
+        data = data.replace(b"\xdf", b"ss")
+    return " " + data.translate(_SCAN_TABLE).decode("latin-1") + " "
+
+
+def other_form(text: str) -> str:
+    """The text as the prefilter scans it for terms in other scripts: NFKC, case-folded."""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = text.casefold()
+    return text.replace("ё", "е") if "ё" in text else text
+
+
+@lru_cache(maxsize=4)
+def _fragment_stats(common: frozenset[str]) -> tuple[list[str], list[str], dict[str, int]]:
+    """Sorted words, sorted reversed words, and 2-/3-gram counts of the common-word list: how
+    often a fragment starts, ends or sits inside an ordinary word (a proxy for text frequency)."""
+    words = sorted(common)
+    grams: dict[str, int] = {}
+    for w in words:
+        for n in (2, 3):
+            for i in range(len(w) - n + 1):
+                g = w[i : i + n]
+                grams[g] = grams.get(g, 0) + 1
+    return words, sorted(w[::-1] for w in words), grams
+
+
+def _count_prefix(sorted_words: list[str], prefix: str) -> int:
+    return bisect.bisect_left(sorted_words, prefix + "\uffff") - bisect.bisect_left(sorted_words, prefix)
+
+
+_Entry = tuple[int, tuple[str, ...], tuple[str, ...], int, frozenset[str]]
+NO_VERIFY = 99  # an entry's verify field: 99, or the offset of the token to check (0: the hit's)
+# Rough hits per thousand texts of a fragment by its length and place (a short word or a
+# common word's start, end or inside), before the common-word counts refine it.
+_FRAGMENT_BASE = {
+    "prefix": (1e9, 3000.0, 150.0, 20.0, 3.0),
+    "suffix": (1e9, 3000.0, 200.0, 30.0, 5.0),
+    "middle": (1e9, 5000.0, 600.0, 60.0, 8.0),
+}
+
+# Prefilter flags: a term may match exactly / a typo may match.
+EXACT = 1
+TYPO = 2
+
+
+class Prefilter:
+    """A necessary condition for any match, checked with one C-speed scan per text.
+
+    One Aho-Corasick automaton over the latin_form of the text holds, per term form, its rarest
+    word as " word " (the other words then must be in the text too: cheap substring checks);
+    for typos, fragments by the pigeonhole principle. A word within edit distance k of a term
+    word (same first letter) keeps one of k+1 parts of it intact when the parts are separated
+    by single-letter gaps (a swap of neighbours then breaks one part only): the first part is
+    the token's prefix (" zent"), the last its suffix ("ivo "), a middle one sits inside it.
+    A multi-word form also needs one exact word, so the cheaper side (by how often the
+    fragments start, end or sit inside common words) is scanned and the other checked.
+    Terms in other scripts get a second automaton over `other_form`, without word anchors.
+    """
+
+    def __init__(self, common_words: frozenset[str]) -> None:
+        self.common = common_words
+        self._latin: dict[str, set[_Entry]] = {}
+        self._other: dict[str, set[_Entry]] = {}
+        # A typo fragment's hit is confirmed on its token: is it near a term word? (cached)
+        self.near: Callable[[str], frozenset[str]] = lambda _tok: frozenset()
+        self._near_cache: dict[str, frozenset[str]] = {}
+        self._latin_auto: Any = None
+        self._other_auto: Any = None
+        self.always = False  # a form the prefilter cannot vouch for: every text goes through
+        self._memo: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._domain: set[str] = set()  # the ordinary (common or short) words of the terms
+        self._chosen: set[str] = set()
+        self._cost_memo: dict[str, float] = {}
+
+    # -- building
+
+    def _add(
+        self,
+        table: dict[str, set[_Entry]],
+        trigger: str,
+        flag: int,
+        all_of: Iterable[str],
+        any_of: Iterable[str],
+        verify: int = NO_VERIFY,
+        words: Iterable[str] = (),
+    ) -> None:
+        table.setdefault(trigger, set()).add(
+            (flag, tuple(sorted(set(all_of))), tuple(sorted(set(any_of))), verify, frozenset(words))
+        )
+
+    def _word_cost(self, word: str) -> float:
+        if word in self._domain:
+            return 150.0
+        if word in self.common:
+            return 50.0
+        if word.isdigit():
+            return 60.0
+        return 100.0 if len(word) <= 3 else 1.0
+
+    def _fragment_cost(self, frag: str, where: str) -> float:
+        key = frag if where != "middle" else frag.strip()
+        cost = self._cost_memo.get(key)
+        if cost is None:
+            cost = self._cost_memo[key] = self._fragment_new_cost(frag, where)
+        # A trigger another word already uses costs little more: its hits are paid for.
+        return cost * 0.02 if key in self._chosen else cost
+
+    def _fragment_new_cost(self, frag: str, where: str) -> float:
+        cost = self._fragment_base_cost(frag, where)
+        # Texts about a brand are full of its ordinary words ("cloud" of "Acme Cloud"): a
+        # fragment inside one of them would fire on most of them.
+        core = frag.strip()
+        for word in self._domain:
+            if core in word and (
+                where == "middle"
+                or (where == "prefix" and word.startswith(core))
+                or (where == "suffix" and word.endswith(core))
+            ):
+                cost += 150.0
+                break
+        return cost
+
+    def _fragment_base_cost(self, frag: str, where: str) -> float:
+        words, rev, grams = _fragment_stats(self.common)
+        core = frag.strip()
+        base = _FRAGMENT_BASE[where]
+        floor = base[len(core)] if len(core) < len(base) else 1.0
+        if where == "prefix":
+            return floor + 0.5 * _count_prefix(words, core)
+        if where == "suffix":
+            return floor + 0.5 * _count_prefix(rev, core[::-1])
+        if len(core) < 2:
+            return floor
+        n = 3 if len(core) >= 3 else 2
+        return floor + 0.5 * min(grams.get(core[i : i + n], 0) for i in range(len(core) - n + 1))
+
+    def _fragments(self, word: str, budget: int) -> tuple[float, tuple[str, ...]]:
+        """(cost, triggers) of the cheapest split of a Latin word into budget+1 gapped parts."""
+        hit = self._memo.get(word)
+        if hit is None:
+            hit = self._memo[word] = self._split(word, budget)
+        return hit
+
+    def _use(self, frags: Iterable[str]) -> None:
+        self._chosen.update(frags)
+
+    def _split(self, word: str, budget: int) -> tuple[float, tuple[str, ...]]:
+        n = len(word)
+        best: tuple[float, tuple[str, ...]] = (float("inf"), ())
+        if budget == 1:
+            for m in range(1, n - 1):
+                a, c = word[:m], word[m + 1 :]
+                cost = self._fragment_cost(a, "prefix") + self._fragment_cost(c, "suffix")
+                if cost < best[0]:
+                    best = (cost, (" " + a, c + " "))
+        else:
+            for a_end in range(1, n - 3):
+                for b_end in range(a_end + 2, n - 1):
+                    a, b, c = word[:a_end], word[a_end + 1 : b_end], word[b_end + 1 :]
+                    if not b or not c:
+                        continue
+                    cost = (
+                        self._fragment_cost(a, "prefix")
+                        + self._fragment_cost(b, "middle")
+                        + self._fragment_cost(c, "suffix")
+                    )
+                    if cost < best[0]:
+                        best = (cost, (" " + a, b, c + " "))
+        return best
+
+    @staticmethod
+    def _plain_fragments(word: str, budget: int) -> tuple[str, ...]:
+        """Balanced gapped parts of a word, unanchored (for the other-script automaton)."""
+        n = len(word)
+        size = (n - budget) / (budget + 1)
+        parts, pos = [], 0
+        for i in range(budget + 1):
+            end = round(size * (i + 1) + i)
+            parts.append(word[pos:end])
+            pos = end + 1
+        return tuple(p for p in parts if p) if all(parts) else (word[:1],)
+
+    def add_exact(self, words: list[str]) -> None:
+        """A term form, as its normalised words (one CJK form is one 'word')."""
+        if not words:
+            return
+        self._domain.update(w for w in words if w.isascii() and (w in self.common or len(w) <= 3))
+        if all(w.isascii() for w in words):
+            key = min(words, key=lambda w: (self._word_cost(w), -len(w)))
+            self._add(self._latin, f" {key} ", EXACT, (f" {w} " for w in words if w != key), ())
+        elif len(words) == 1 and has_cjk(words[0]):
+            chars = [c for c in words[0] if is_cjk_char(c)]
+            self._add(self._other, chars[0], EXACT, chars[1:], ())
+        elif not any(w.isascii() for w in words):
+            plain = [w.replace("ё", "е") for w in words]
+            key = max(plain, key=len)
+            self._add(self._other, key, EXACT, (w for w in plain if w != key), ())
+        else:
+            self.always = True
+
+    def add_typo(self, words: tuple[str, ...]) -> None:
+        """A form that also matches with typos (see Matcher._find_typos for the rules)."""
+        latin = all(w.isascii() for w in words)
+        if not latin and any(w.isascii() for w in words):
+            self.always = True
+            return
+        for i, word in enumerate(words):
+            budget = typo_budget(word)
+            if not budget:
+                continue
+            others = [w for j, w in enumerate(words) if j != i]
+            if not latin:
+                frags = self._plain_fragments(word.replace("ё", "е"), budget)
+                plain_others = [w.replace("ё", "е") for w in others]
+                for f in frags:
+                    self._add(self._other, f, TYPO, (), plain_others)
+                continue
+            cost, frags = self._fragments(word, budget)
+            exact = [f" {w} " for w in others]
+            if exact and sum(self._word_cost(w) for w in others) < cost:
+                # Scan for the exact words; the typo'd one is then the token at its offset.
+                for j, w in enumerate(words):
+                    if j != i:
+                        self._add(self._latin, f" {w} ", TYPO, (), (), verify=i - j, words=(word,))
+            else:
+                self._use(frags)
+                for f in frags:
+                    self._add(self._latin, f, TYPO, (), exact, verify=0, words=(word,))
+
+    def build(self) -> None:
+        self._latin_auto = self._automaton(self._latin)
+        self._other_auto = self._automaton(self._other)
+        self._memo.clear()
+        self._cost_memo.clear()
+        self._chosen.clear()
+
+    @staticmethod
+    def _automaton(table: dict[str, set[_Entry]]) -> Any:
+        if not table:
+            return None
+        auto = ahocorasick.Automaton()
+        for trigger, entries in table.items():
+            # An unconditional entry makes the others of its flag and verification redundant;
+            # entries needing any one of several strings merge into one.
+            free = {(e[0], e[3]) for e in entries if not e[1] and not e[2]}
+            kept: set[_Entry] = set()
+            anys: dict[tuple[int, int], tuple[set[str], set[str]]] = {}
+            for e in entries:
+                if not e[1] and ((e[0], e[3]) not in free or not e[2]):
+                    strs, words = anys.setdefault((e[0], e[3]), (set(), set()))
+                    strs.update(e[2])
+                    words.update(e[4])
+                elif e[1]:
+                    kept.add(e)
+            for (flag, verify), (strs, words) in anys.items():
+                any_of = () if (flag, verify) in free else tuple(sorted(strs))
+                kept.add((flag, (), any_of, verify, frozenset(words)))
+            auto.add_word(trigger, tuple(sorted(kept, key=lambda e: (e[0], e[3], e[1], e[2]))))
+        auto.make_automaton()
+        return auto
+
+    # -- scanning
+
+    def scan(self, text: str) -> int:
+        """EXACT | TYPO bits: which kinds of match the text may hold (0: certainly none)."""
+        if self.always:
+            return EXACT | TYPO
+        flags = 0
+        if self._latin_auto is not None:
+            flags = self._check(self._latin_auto, latin_form(text), flags)
+        if self._other_auto is not None and not text.isascii():
+            flags = self._check(self._other_auto, other_form(text), flags)
+        return flags
+
+    def _check(self, auto: Any, form: str, flags: int) -> int:
+        near_cache = self._near_cache
+        for end, entries in auto.iter(form):
+            for flag, all_of, any_of, verify, words in entries:
+                if flags & flag:
+                    continue
+                if all_of:
+                    for w in all_of:
+                        if w not in form:
+                            break
+                    else:
+                        all_of = ()
+                    if all_of:
+                        continue
+                if verify == 0:
+                    # The hit's own token (inline: the common case).
+                    if form[end] == " ":
+                        tok = form[form.rfind(" ", 0, end - 1) + 1 : end]
+                    else:
+                        tok = form[form.rfind(" ", 0, end) + 1 : form.find(" ", end)]
+                    near = near_cache.get(tok)
+                    if near is None:
+                        near = self._near_token(form, end, 0)
+                    if words.isdisjoint(near):
+                        continue
+                elif verify != NO_VERIFY and words.isdisjoint(self._near_token(form, end, verify)):
+                    continue
+                if any_of:
+                    for w in any_of:
+                        if w in form:
+                            break
+                    else:
+                        continue
+                flags |= flag
+                if flags == EXACT | TYPO:
+                    return flags
+        return flags
+
+    def _near_token(self, form: str, end: int, offset: int) -> frozenset[str]:
+        """Whether the token `offset` tokens away from the one at `end` is near a term word."""
+        if form[end] == " ":
+            end -= 1
+        lo = form.rfind(" ", 0, end) + 1
+        hi = form.find(" ", end)
+        while offset > 0:
+            lo = hi
+            while lo < len(form) and form[lo] == " ":
+                lo += 1
+            if lo >= len(form):
+                return frozenset()
+            hi = form.find(" ", lo)
+            offset -= 1
+        while offset < 0:
+            hi = lo - 1
+            while hi > 0 and form[hi - 1] == " ":
+                hi -= 1
+            if hi <= 0:
+                return frozenset()
+            lo = form.rfind(" ", 0, hi) + 1
+            offset += 1
+        tok = form[lo:hi]
+        hit = self._near_cache.get(tok)
+        if hit is None:
+            if len(self._near_cache) > _CACHE_LIMIT // 4:
+                self._near_cache.clear()
+            hit = self._near_cache[tok] = self.near(tok)
+        return hit
+
+
 @dataclass(frozen=True)
 class TermRef:
     """One term of one watch (owner is the watch's index in the matcher)."""
@@ -196,12 +603,8 @@ class Matcher:
     _deletion_index: dict[str, set[str]] = field(default_factory=dict)
     _near: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
     _clean: set[str] = field(default_factory=set)
-    # Quick rejection by whitespace tokens: see `quick_reject`.
-    _single_words: frozenset[str] = frozenset()
-    _multi_words: frozenset[str] = frozenset()
-    _key_words: frozenset[str] = frozenset()
     _cjk_seeds: tuple[str, ...] = ()
-    _token_cache: dict[str, Any] = field(default_factory=dict)
+    prefilter: Prefilter | None = None
     _built: bool = False
 
     def add(self, owner: int, kind: TermKind, term: str) -> None:
@@ -231,77 +634,23 @@ class Matcher:
             if depth:
                 for d in _deletes(word, depth):
                     self._deletion_index.setdefault(d, set()).add(word)
-        single: set[str] = set()
-        multi: set[str] = set()
         cjk: list[str] = []
-        keys: set[str] = set()
-        for pattern in self._patterns:
+        for pattern, refs in self._patterns.items():
             if has_cjk(pattern):
                 cjk.append(pattern.replace(" ", ""))
-                continue
-            words = pattern.split()
-            if len(set(words)) == 1:
-                single.add(words[0])
-            else:
-                multi.update(words)
-                # The form's most telling word (rare, then long) must be in any text it matches.
-                keys.add(max(words, key=lambda w: (w not in self.common_words, len(w))))
-        self._key_words = frozenset(keys)
-        self._single_words = frozenset(single)
-        self._multi_words = frozenset(multi - single)
+                self._cjk_automaton.add_word(pattern.replace(" ", ""), tuple(refs))
         self._cjk_seeds = tuple(cjk)
         if cjk:
-            for pattern, refs in self._patterns.items():
-                if has_cjk(pattern):
-                    self._cjk_automaton.add_word(pattern.replace(" ", ""), tuple(refs))
             self._cjk_automaton.make_automaton()
+        self.prefilter = Prefilter(self.common_words)
+        for pattern in self._patterns:
+            self.prefilter.add_exact(pattern.split() if not has_cjk(pattern) else [pattern.replace(" ", "")])
+        for tf in self._typo_forms:
+            self.prefilter.add_typo(tf.words)
+        self.prefilter.near = lambda tok: frozenset(w for w, d in self._near_words(tok) if d)
+        self.prefilter.build()
         self._built = True
         return self
-
-    def quick_reject(self, low: str) -> bool:
-        """True when a lower-cased text certainly matches no term (the common case, made cheap).
-
-        A one-word form needs its word; a multi-word form needs its key word and another of its
-        words, or one next to a typo of another; a typo needs a token near a term word. What each whitespace token can
-        contribute is cached, so a text of familiar words costs a split and a few set operations.
-        """
-        cache = self._token_cache
-        multi: set[str] = set()
-        for tok in set(low.split()):
-            verdict = cache.get(tok)
-            if verdict is None:
-                verdict = self._token_verdict(tok)
-                if verdict is not _UNCACHED:
-                    if len(cache) > _CACHE_LIMIT:
-                        cache.clear()
-                    cache[tok] = verdict
-            if verdict is _CLEAN or verdict is _UNCACHED:
-                continue
-            if verdict is _DECISIVE:
-                return False
-            multi.update(verdict)
-            if len(multi) >= 2 and not multi.isdisjoint(self._key_words):
-                return False
-        return True
-
-    def _token_verdict(self, tok: str) -> Any:
-        norm = normalize_term(tok)
-        cjk = has_cjk(norm)
-        if cjk and any(seed in norm.replace(" ", "") for seed in self._cjk_seeds):
-            return _DECISIVE
-        multi: set[str] = set()
-        for sub in norm.split():
-            if cjk and has_cjk(sub):
-                continue
-            if sub in self._single_words:
-                return _DECISIVE
-            if sub in self._multi_words:
-                multi.add(sub)
-            elif self._typo_forms and len(sub) >= 4 and any(d for _w, d in self._near_words(sub)):
-                return _DECISIVE
-        if multi:
-            return frozenset(multi)
-        return _UNCACHED if cjk else _CLEAN  # CJK runs are whole sentences: not worth caching
 
     def _near_words(self, token: str) -> tuple[tuple[str, int], ...]:
         """Term words this text token is (word, distance) — 0 for the word itself."""
@@ -322,8 +671,10 @@ class Matcher:
                         out.append((word, dist))
         return tuple(out)
 
-    def find(self, norm: str) -> dict[int, dict[tuple[TermKind, str], Match]]:
-        """Matches in a normalised text, per owner, one per (kind, term), exact before typo."""
+    def find(self, norm: str, typos: bool = True) -> dict[int, dict[tuple[TermKind, str], Match]]:
+        """Matches in a normalised text, per owner, one per (kind, term), exact before typo.
+
+        `typos=False` skips the typo search (when the prefilter ruled typos out)."""
         found: dict[int, dict[tuple[TermKind, str], Match]] = {}
         if self._patterns:
             for _end, refs in self._automaton.iter(norm):
@@ -340,7 +691,7 @@ class Matcher:
                         found.setdefault(ref.owner, {})[key] = Match(
                             term=ref.term, kind=ref.kind, how="exact"
                         )
-        if self._typo_forms:
+        if typos and self._typo_forms:
             self._find_typos(norm, found)
         return found
 
