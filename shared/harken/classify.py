@@ -238,11 +238,13 @@ class _Index:
             category = "reputation"
         else:
             category = "crowd_marketing"
-        return Classification(
+        # Every field is already valid (matches and sentiment are models, the rest literals):
+        # skip pydantic's validation.
+        return Classification.model_construct(
             matches=matches,
-            category=category,  # type: ignore[arg-type]
+            category=category,
             sentiment=view.sentiment,
-            intents=view.intents,  # type: ignore[arg-type]
+            intents=list(view.intents),
             language=view.language,
         )
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from harken.normalize import fold, words
+
 
 def _words(text: str) -> list[str]:
     return text.split()
@@ -93,9 +95,11 @@ _OTHER_SCRIPTS = (
 @lru_cache(maxsize=1)
 def _stopword_index() -> dict[str, tuple[str, ...]]:
     index: dict[str, list[str]] = {}
-    for lang, words in _STOPWORDS.items():
-        for word in words:
-            index.setdefault(word, []).append(lang)
+    for lang, stopwords in _STOPWORDS.items():
+        for word in stopwords:
+            folded = fold(word)
+            if lang not in index.setdefault(folded, []):
+                index[folded].append(lang)
     return {w: tuple(langs) for w, langs in index.items()}
 
 
@@ -109,33 +113,50 @@ def primary(language: str | None) -> str | None:
 
 def detect(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when there is nothing to tell it by."""
-    sample = text[:2000].lower()
-    kana = len(_KANA.findall(sample))
-    if kana:
-        return "ja"
-    latin_count = len(_LATIN.findall(sample))
-    cyr = len(_CYRILLIC.findall(sample))
-    if cyr and cyr >= latin_count / 2:
-        return "uk" if len(_UKRAINIAN.findall(sample)) > 2 else "ru"
-    if _HANGUL.search(sample):
-        return "ko"
-    han = len(_HAN.findall(sample))
-    if han and han * 2 >= latin_count:
-        return "zh"
-    for pattern, code in _OTHER_SCRIPTS:
-        if len(pattern.findall(sample)) * 2 > latin_count:
-            return code
-    if not latin_count:
+    if len(text) > 2000:
+        text = text[:2000]
+    plain = text.isascii()
+    if not plain:
+        sample = text.lower()
+        script = _script(sample)
+        if script is not False:
+            return script if isinstance(script, str) else None
+    elif not _LATIN.search(text.lower()):
         return None
     votes: dict[str, float] = {}
     index = _stopword_index()
-    for tok in _TOKEN.findall(sample):
-        for lang in index.get(tok, ()):
-            votes[lang] = votes.get(lang, 0.0) + 1.0
-    if not sample.isascii():
+    for tok in words(text):
+        langs = index.get(tok)
+        if langs:
+            for lang in langs:
+                votes[lang] = votes.get(lang, 0.0) + 1.0
+    if not plain:
         for ch in set(sample) & _MARKERS.keys():
             lang = _MARKERS[ch]
             votes[lang] = votes.get(lang, 0.0) + 1.5
     if not votes:
         return "en"
     return max(votes.items(), key=lambda kv: (kv[1], kv[0] == "en"))[0]
+
+
+def _script(sample: str) -> str | bool | None:
+    """The language told by the script of a non-ASCII text, None for no letters, False for Latin."""
+    if _KANA.search(sample):
+        return "ja"
+    latin_count = len(_LATIN.findall(sample))
+    if _CYRILLIC.search(sample):
+        cyr = len(_CYRILLIC.findall(sample))
+        if cyr >= latin_count / 2:
+            return "uk" if len(_UKRAINIAN.findall(sample)) > 2 else "ru"
+    if _HANGUL.search(sample):
+        return "ko"
+    if _HAN.search(sample):
+        han = len(_HAN.findall(sample))
+        if han * 2 >= latin_count:
+            return "zh"
+    for pattern, code in _OTHER_SCRIPTS:
+        if pattern.search(sample) and len(pattern.findall(sample)) * 2 > latin_count:
+            return code
+    if not latin_count:
+        return None
+    return False

@@ -538,8 +538,10 @@ class Prefilter:
                     else:
                         continue
                 flags |= flag
-                if flags == EXACT | TYPO:
-                    return flags
+                if flags & EXACT:
+                    # A term is there: the matcher runs anyway, and its typo search is cheaper
+                    # than confirming the remaining fragments one by one.
+                    return EXACT | TYPO
         return flags
 
     def _near_token(self, form: str, end: int, offset: int) -> frozenset[str]:
@@ -580,6 +582,15 @@ class TermRef:
     owner: int
     kind: TermKind
     term: str
+
+    def match(self, how: str = "exact") -> Match:
+        """The Match this term makes (built once per term and kind of match)."""
+        return _match(self.term, self.kind, how)
+
+
+@lru_cache(maxsize=65_536)
+def _match(term: str, kind: str, how: str) -> Match:
+    return Match.model_construct(term=term, kind=kind, how=how)
 
 
 @dataclass
@@ -679,18 +690,14 @@ class Matcher:
         if self._patterns:
             for _end, refs in self._automaton.iter(norm):
                 for ref in refs:
-                    found.setdefault(ref.owner, {})[(ref.kind, ref.term)] = Match(
-                        term=ref.term, kind=ref.kind, how="exact"
-                    )
+                    found.setdefault(ref.owner, {})[(ref.kind, ref.term)] = ref.match()
         if self._cjk_seeds and " " in norm.strip() and has_cjk(norm):
             # Japanese writes "アクメ・クラウド" for "アクメクラウド": CJK terms also match across spaces.
             for _end, refs in self._cjk_automaton.iter(norm.replace(" ", "")):
                 for ref in refs:
                     key = (ref.kind, ref.term)
                     if key not in found.get(ref.owner, {}):
-                        found.setdefault(ref.owner, {})[key] = Match(
-                            term=ref.term, kind=ref.kind, how="exact"
-                        )
+                        found.setdefault(ref.owner, {})[key] = ref.match()
         if typos and self._typo_forms:
             self._find_typos(norm, found)
         return found
@@ -729,9 +736,7 @@ class Matcher:
             if have and (tf.ref.kind, tf.ref.term) in have:
                 continue
             if self._form_at(tf, tokens, near):
-                found.setdefault(tf.ref.owner, {})[(tf.ref.kind, tf.ref.term)] = Match(
-                    term=tf.ref.term, kind=tf.ref.kind, how="typo"
-                )
+                found.setdefault(tf.ref.owner, {})[(tf.ref.kind, tf.ref.term)] = tf.ref.match("typo")
 
     @staticmethod
     def _form_at(tf: _TypoForm, tokens: list[str], near: dict[str, tuple[tuple[str, int], ...]]) -> bool:

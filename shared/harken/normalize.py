@@ -51,15 +51,52 @@ _FOLD = _build_fold_table()
 
 
 _LATIN_MARKED = re.compile("[\u00c0-\u024f]")
+_LATIN1_FOLD = bytes(
+    ord(_FOLD[code]) if code in _FOLD and len(_FOLD[code]) == 1 else code for code in range(256)
+)
+
+
+# The last text folded and tokenised: language detection, sentiment and intents look at the same
+# item text one after the other, and pay for its folding and tokenisation once.
+_FOLD_MEMO: list[tuple[str, str]] = [("", "")]
+_WORDS_MEMO: list[tuple[str, list[str]]] = [("", [])]
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 
 
 def fold(text: str) -> str:
     """NFKC, case folding and Latin diacritic removal, nothing else (spacing is kept)."""
+    memo = _FOLD_MEMO[0]
+    if memo[0] is text:
+        return memo[1]
     if text.isascii():
-        return text.lower()
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    # str.translate with a dict is slow on non-ASCII text: only pay for it when there are accents.
-    return folded.translate(_FOLD) if _LATIN_MARKED.search(folded) else folded
+        folded = text.lower()
+    else:
+        folded = text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+        folded = folded.casefold()
+        latin1 = folded.encode("latin-1", "replace")
+        if latin1.count(b"?") == folded.count("?"):
+            # Latin-1 only (German, French, Spanish...): one bytes.translate removes the accents.
+            folded = latin1.translate(_LATIN1_FOLD).decode("latin-1")
+        elif _LATIN_MARKED.search(folded):
+            # str.translate with a dict is slow: only pay for it when there are accents.
+            folded = folded.translate(_FOLD)
+    _FOLD_MEMO[0] = (text, folded)
+    return folded
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, folded, apostrophes kept inside ("don't", "l'avis"), in order.
+
+    The list is shared with the next caller on the same text object: do not modify it."""
+    memo = _WORDS_MEMO[0]
+    if memo[0] is text:
+        return memo[1]
+    folded = fold(text)
+    if "’" in folded:
+        folded = folded.replace("’", "'")
+    found = _WORD.findall(folded)
+    _WORDS_MEMO[0] = (text, found)
+    return found
 
 
 def normalize(text: str) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harken.models import Sentiment
-from harken.normalize import fold
+from harken.normalize import fold, words
 
 
 def _words(text: str) -> list[str]:
@@ -271,28 +271,68 @@ def _lookup(token: str, words: dict[str, float], stems: dict[str, float]) -> flo
     return 0.0
 
 
+class _Tables:
+    """One language's lexicon ready for a token loop: valences memoised per token (stems are
+    tried once per distinct token), phrases indexed by their first word."""
+
+    def __init__(self, language: str) -> None:
+        self.words, self.stems, phrases = _lexicon(language)
+        self.negators = _NEGATORS.get(language, _NEGATORS["en"])
+        self.boosters = _BOOSTERS.get(language, _BOOSTERS["en"])
+        self.contrast = _CONTRAST.get(language, _CONTRAST["en"])
+        self.phrases: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+        for phrase, v in phrases.items():
+            parts = tuple(phrase.replace("’", "'").split())
+            self.phrases.setdefault(parts[0], []).append((parts, v))
+        self.valence: dict[str, float] = {}
+
+    def value(self, tok: str) -> float:
+        v = self.valence.get(tok)
+        if v is None:
+            if len(self.valence) > 50_000:
+                self.valence.clear()
+            v = self.valence[tok] = _lookup(tok, self.words, self.stems)
+        return v
+
+
+@lru_cache(maxsize=8)
+def _tables(language: str) -> _Tables:
+    return _Tables(language)
+
+
+# A word of three capitals or more somewhere (a necessary condition for "shouting").
+_CAPS = re.compile("[A-ZÀ-ÖØ-ÞА-ЯЁ]{3}")
+_RAW_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+
+
 def _score_spaced(text: str, language: str) -> float:
-    words, stems, phrases = _lexicon(language)
-    negators = _NEGATORS.get(language, _NEGATORS["en"])
-    boosters = _BOOSTERS.get(language, _BOOSTERS["en"])
-    contrast = _CONTRAST.get(language, _CONTRAST["en"])
-    tokens = _WORD.findall(fold(text).replace("’", "'"))
-    raw = _WORD.findall(text)
-    if len(raw) != len(tokens):  # folding changed the word count (rare ligatures): no caps signal
-        raw = tokens
-    shouting = any(t.isupper() and len(t) > 2 for t in raw) and not text.isupper()
+    t = _tables(language)
+    negators, boosters, contrast, phrases = t.negators, t.boosters, t.contrast, t.phrases
+    valence = t.valence
+    tokens = words(text)
+    shouting = False
+    raw: list[str] = tokens
+    if _CAPS.search(text) and not text.isupper():
+        raw = _RAW_WORD.findall(text)
+        if len(raw) == len(tokens):  # folding changed the word count (rare ligatures): no caps signal
+            shouting = any(w.isupper() and len(w) > 2 for w in raw)
     total_before = 0.0
     total_after = 0.0
+    total_phrases = 0.0
     after = False
     for i, tok in enumerate(tokens):
         if tok in contrast:
             after = True
             total_before *= 0.5
             continue
-        v = _lookup(tok, words, stems)
-        if not v:
-            continue
-        if tok in negators or tok in boosters:
+        if tok in phrases:
+            for parts, pv in phrases[tok]:
+                if tuple(tokens[i : i + len(parts)]) == parts:
+                    total_phrases += pv
+        v = valence.get(tok)
+        if v is None:
+            v = t.value(tok)
+        if not v or tok in negators or tok in boosters:
             continue
         scale = 0.0
         negated = False
@@ -300,7 +340,7 @@ def _score_spaced(text: str, language: str) -> float:
             if i - back < 0:
                 break
             prev = tokens[i - back]
-            if prev in negators or prev.endswith("n't") or prev.endswith("nt'"):
+            if prev in negators or prev.endswith("n't"):
                 negated = True
             b = boosters.get(prev)
             if b is not None:
@@ -320,13 +360,7 @@ def _score_spaced(text: str, language: str) -> float:
             total_after += v
         else:
             total_before += v
-    total = total_before + total_after * (1.5 if after else 1.0)
-    if phrases:
-        folded = " " + " ".join(tokens) + " "
-        for phrase, v in phrases.items():
-            if f" {phrase} " in folded:
-                total += v
-    return total
+    return total_before + total_after * (1.5 if after else 1.0) + total_phrases
 
 
 def _score_ja(text: str) -> float:
@@ -356,16 +390,72 @@ def _score_ja(text: str) -> float:
     return total_before
 
 
-def _extras(text: str, total: float) -> float:
+def _extras(text: str, total: float, language: str = "en") -> float:
     """Emoji and emoticons, exclamation marks, sarcasm."""
-    for em in _EMOJI.findall(text):
-        total += _EMOJI_VALENCE.get(em.lower(), _EMOJI_VALENCE.get(em[:1], 0.0))
+    plain = text.isascii()
+    if (
+        ":" in text
+        or ";" in text
+        or "=" in text
+        or "<" in text
+        or (language == "ja" and ("w" in text or "笑" in text or "草" in text))
+        or (not plain and _has_emoji(text))
+    ):
+        for em in _EMOJI.findall(text):
+            if em[0] == "w" and language != "ja":  # "www" laughs in Japanese only (not URLs)
+                continue
+            total += _EMOJI_VALENCE.get(em.lower(), _EMOJI_VALENCE.get(em[:1], 0.0))
     bangs = min(text.count("!") + text.count("！"), 4)
     if bangs and total:
         total += bangs * 0.292 * (1 if total > 0 else -1)
-    if _SARCASM.search(text):
+    if (
+        not _SARCASM_CUES.isdisjoint(words(text))
+        or "/s" in text
+        or (not plain and any(cue in text for cue in _SARCASM_SYMBOLS))
+    ) and _SARCASM.search(text):
         total = -abs(total) * 0.8 - 1.0 if total > 0 else total - 1.0
     return total
+
+
+# Words that open a sarcasm marker (the regex runs only when one is in the text).
+_SARCASM_CUES = frozenset(
+    [
+        "yeah",
+        "oh",
+        "just",
+        "thanks",
+        "what",
+        "slow",
+        "love",
+        "na",
+        "ganz",
+        "vielen",
+        "klar",
+        "si",
+        "gracias",
+        "que",
+        "merci",
+        "bravo",
+        "c'est",
+        "ну",
+        "ага",
+        "спасибо",
+    ]
+)
+_SARCASM_SYMBOLS = ("さすが", "ありがとうございますね", "笑えない", "🙄", "😒", "🙃")
+
+
+def _has_emoji(text: str) -> bool:
+    """Whether a non-ASCII text may hold an emoji of _EMOJI (astral or U+2600–U+27BF, ⭐)."""
+    data = text.encode()
+    return (
+        b"\xf0" in data
+        or b"\xe2\x98" in data
+        or b"\xe2\x99" in data
+        or b"\xe2\x9a" in data
+        or (b"\xe2\x9b" in data or b"\xe2\x9c" in data or b"\xe2\x9d" in data or b"\xe2\x9e" in data)
+        or b"\xe2\xad\x90" in data
+    )
 
 
 class LexiconBackend:
@@ -375,11 +465,13 @@ class LexiconBackend:
 
     def score(self, text: str, language: str | None) -> Sentiment:
         lang = (language or "en").split("-")[0].lower()
-        if lang == "ja" or (lang not in _NEGATORS and _has_kana_or_han(text)):
+        if lang == "ja" or (lang not in _NEGATORS and not text.isascii() and _has_kana_or_han(text)):
             total = _score_ja(text)
+            lang = "ja"
         else:
-            total = _score_spaced(text, lang if lang in LANGUAGES else "en")
-        total = _extras(text, total)
+            lang = lang if lang in LANGUAGES else "en"
+            total = _score_spaced(text, lang)
+        total = _extras(text, total, lang)
         score = round(_normalise(total), 4)
         return Sentiment(label=label_for(score), score=score)  # type: ignore[arg-type]
 
