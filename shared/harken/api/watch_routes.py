@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from harken.api.deps import deps, tenant_of
-from harken.api.errors import NotFound, Unavailable
+from harken.api.errors import BadRequest, NotFound, Unavailable
 from harken.api.responses import JSON, errors, ok
 from harken.api.schemas import PollAccepted, WatchBody, WatchList, WatchOut
 from harken.models import utcnow
@@ -23,6 +23,33 @@ def _tenant() -> str:
     return tenant_of(router.current_event.raw_event)
 
 
+def _check_alerts(body: WatchBody) -> None:
+    """Refuse webhook targets that are unsafe to call (SSRF) before anything is stored."""
+    from harken.alerts.validate import validate_alerts
+
+    allow_private = deps().settings.allow_private_urls
+    problems = validate_alerts(body.alerts, allow_private=allow_private, require_https=not allow_private)
+    if problems:
+        first = problems[0]
+        raise BadRequest(f"{first['field']}: {first['message']}", field=first["field"], details=problems)
+
+
+def _first_poll(watch_id: str) -> None:
+    """A new watch starts with its sources' recent items: queue its first poll now rather than at
+    the next scheduler tick. Best effort: the scheduler polls it anyway."""
+    d = deps()
+    if not d.settings.fetch_queue_url:
+        return
+    try:
+        service.poll_watch(
+            d.watches, _tenant(), watch_id, sqs=d.client("sqs"), queue_url=d.settings.fetch_queue_url
+        )
+    except Exception:  # the watch is stored; the next scheduler tick polls it
+        from harken.observability import logger
+
+        logger.exception("first poll of a new watch was not queued", extra={"watch_id": watch_id})
+
+
 def _secrets_args() -> dict[str, Any]:
     d = deps()
     prefix = d.settings.webhook_secret_prefix
@@ -36,7 +63,9 @@ def _secrets_args() -> dict[str, Any]:
 )
 def create_watch(body: Annotated[WatchBody, Body(embed=False)]) -> Response[WatchOut]:
     tenant = _tenant()
+    _check_alerts(body)
     watch = service.create_watch(deps().watches, tenant, body, now=utcnow(), **_secrets_args())
+    _first_poll(watch.id)
     return Response(status_code=201, content_type=JSON, body=watch.public())
 
 
@@ -68,6 +97,7 @@ def get_watch(id: WatchId) -> dict[str, Any]:
 )
 def put_watch(id: WatchId, body: Annotated[WatchBody, Body(embed=False)]) -> dict[str, Any]:
     tenant = _tenant()
+    _check_alerts(body)
     try:
         watch = service.replace_watch(deps().watches, tenant, id, body, now=utcnow(), **_secrets_args())
     except service.WatchNotFound as exc:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.integration.api.conftest import KEY_A, KEY_B, WATCH, create_watch
 
 
@@ -94,17 +96,25 @@ def test_poll_queues_the_watch_fetch_jobs(api: Any, aws: Any) -> None:
     import boto3
     from harken.api.deps import deps
 
+    sqs = boto3.client("sqs")
+
+    def drain() -> list[dict[str, Any]]:
+        bodies: list[dict[str, Any]] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=deps().settings.fetch_queue_url, MaxNumberOfMessages=10)
+            if not batch.get("Messages"):
+                return bodies
+            for m in batch["Messages"]:
+                bodies.append(json.loads(m["Body"]))
+                sqs.delete_message(QueueUrl=deps().settings.fetch_queue_url, ReceiptHandle=m["ReceiptHandle"])
+
     watch = create_watch(api)
+    first_poll = drain()  # a new watch is polled at once, not at the next scheduler tick
+    assert {b["watch_id"] for b in first_poll} == {watch["id"]} and len(first_poll) >= 2
     response = api.request("POST", f"/watches/{watch['id']}/poll", key=KEY_A)
     assert response.status == 202, response.text
     assert response.json()["jobs"] >= 2
-    sqs = boto3.client("sqs")
-    bodies: list[dict[str, Any]] = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=deps().settings.fetch_queue_url, MaxNumberOfMessages=10)
-        if not batch.get("Messages"):
-            break
-        bodies += [json.loads(m["Body"]) for m in batch["Messages"]]
+    bodies = drain()
     assert len(bodies) == response.json()["jobs"]
     assert {b["watch_id"] for b in bodies} == {watch["id"]}
     assert {b["tenant_id"] for b in bodies} == {"tenant-a"}
@@ -121,3 +131,32 @@ def test_another_tenant_never_sees_or_changes_a_watch(api: Any) -> None:
     assert api.request("POST", f"/watches/{wid}/poll", key=KEY_B).status == 404
     assert api.request("GET", "/watches", key=KEY_B).json()["items"] == []
     assert api.request("GET", f"/watches/{wid}", key=KEY_A).json()["name"] == "Acme Cloud"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.0.0.1/x",
+        "http://hooks.example.com/x",
+    ],
+)
+def test_unsafe_webhook_is_refused_when_the_watch_is_saved(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    from harken.api import deps as api_deps
+    from harken.store.dynamo import StateRepo
+
+    from tests.integration.api.gateway import Gateway
+
+    monkeypatch.setenv("HARKEN_ALLOW_PRIVATE_URLS", "0")  # as in AWS
+    api_deps.reset()
+    api = Gateway()
+    StateRepo(api_deps.deps().state.table).put_api_key(KEY_A, "tenant-a")
+    body = {**WATCH, "alerts": {"webhooks": [{"url": url, "format": "json"}]}}
+    response = api.request("POST", "/watches", key=KEY_A, json_body=body)
+    assert response.status == 400, response.text
+    assert response.json()["error"]["field"] == "alerts.webhooks[0].url"
+    assert api.request("GET", "/watches", key=KEY_A).json()["items"] == []
+    api_deps.reset()
