@@ -29,21 +29,26 @@ _CUES: dict[str, dict[str, str]] = {
         r"not working|stopped working|won'?t (?:load|sync|restore|work)|can'?t (?:restore|log ?in|access|sync)|"
         r"lost (?:my|all|our)|no (?:reply|response|answer)|support (?:is|has|never|ignored)|ignor\w+ (?:my|our|me)|"
         r"outage|down again|unacceptable|worst|ripoff|rip-off|scam|fix (?:this|it)|price (?:hike|increase)|"
-        r"raised (?:the )?prices?|complain\w*|failed|broken|terrible|awful|useless|disappoint\w*)",
+        r"raised (?:the )?prices?|complain\w*|failed|broken|terrible|awful|useless|disappoint\w*|"
+        r"lost\b|confusing|can'?t find|keeps? (?:logging|crashing|failing|freezing)|logg?(?:ing|s) me out|"
+        r"doubled (?:the|its|their) price|leaving)",
         "de": r"(?:funktioniert nicht|geht nicht|kein(?:e)? antwort|erstattung|zuruckerstatt\w*|kundig\w*|"
         r"ausfall|abgesturzt|verloren|beschwerde|unverschamt|frechheit|abzocke|katastroph\w*|"
-        r"preiserhohung|seit tagen|seit wochen|schon wieder|enttausch\w*|schlecht\w*|kaputt|fehler)",
+        r"preiserhohung|seit tagen|seit wochen|schon wieder|enttausch\w*|schlecht\w*|kaputt|fehler|"
+        r"abgebucht|reagiert nicht|\bfehl\b|keine synchronisation|wieder kein\w*)",
         "es": r"(?:no funciona|no sirve|sin respuesta|nadie responde|reembolso|devolu\w+|cancel\w+|caid[oa]|"
         r"perd\w+ (?:mis|todos|todo)|queja|reclam\w+|estafa|vergonzoso|inaceptable|subida de precio|"
-        r"otra vez|desde hace|pesim\w+|horrible|decepcion\w*|fatal|falla\w*|error)",
+        r"otra vez|desde hace|pesim\w+|horrible|decepcion\w*|fatal|falla\w*|error|"
+        r"dos veces|no (?:me )?devuelv\w+|no sincroniza|no consigo|verguenza|subio los precios)",
         "fr": r"(?:ne fonctionne pas|ne marche pas|marche plus|aucune reponse|pas de reponse|rembourse\w*|resili\w+|"
         r"en panne|perdu (?:mes|tous|toutes)|plainte|reclamation|arnaque|inadmissible|inacceptable|"
-        r"hausse de prix|encore une fois|depuis des|nul(?:le)?|horrible|decu|decevant|bug\w*|erreur)",
+        r"hausse de prix|encore une fois|depuis des|nul(?:le)?|horrible|decu|decevant|bug\w*|erreur|"
+        r"deux fois|ne repond|ne synchronise|impossible de|galere|panne|scandal\w*|augmente ses prix)",
         "ru": r"(?:не работает|не могу|нет ответа|не отвечает|верните|возврат|отмен\w+|упал|лежит|сбой|"
         r"потерял\w*|жалоб\w*|претензи\w+|обман\w*|мошенн\w+|безобрази\w+|подорожа\w+|опять|уже (?:неделю|несколько)|"
-        r"ужасн\w+|кошмар|разочаров\w+|сломал\w*)",
+        r"ужасн\w+|кошмар|разочаров\w+|сломал\w*|дважды|молчит|не синхрониз\w+|позор|поднял\w* цены)",
         "ja": r"(?:できない|できません|使えない|つながらない|繋がらない|返金|解約|障害|落ちて|不具合|消えた|"
-        r"返信がない|返事がない|対応が|最悪|ひどい|酷い|困って|値上げ|不満|がっかり|エラー)",
+        r"返信がない|返事がない|対応が|最悪|ひどい|酷い|困って|値上げ|不満|がっかり|エラー|遅い|遅すぎ)",
     },
     "purchase_intent": {
         "en": r"\b(?:buy(?:ing)?|purchas\w+|subscrib\w+|sign(?:ing)? up|upgrade to|switch(?:ing)? to|"
@@ -62,7 +67,7 @@ _CUES: dict[str, dict[str, str]] = {
     "recommendation_request": {
         "en": r"\b(?:recommend\w*|suggest\w*|which (?:\w+ )*(?:should|would|do) (?:i|we|you)|"
         r"what(?:'s| is) the best|best (?:\w+ ){0,3}for|any (?:good )?(?:alternatives?|options?)|"
-        r"alternatives? to|looking for (?:a|an|some)|advice on|vs\.?|versus|worth it)\b",
+        r"alternatives?|looking for (?:a|an|some)|advice on|vs\.?|versus|worth it)\b",
         "de": r"(?:empfehl\w+|empfiehlt|welche[rsnm]? .*(?:soll|sollte|nehmen)|alternative\w* zu|"
         r"was ist (?:der|die|das) beste|erfahrungen mit|taugt|lohnt sich|suche (?:ein|eine|einen))",
         "es": r"(?:recomienda\w*|recomendaci\w+|que .*me recomiendan|cual .*(?:deberia|conviene|elegir)|"
@@ -77,18 +82,44 @@ _CUES: dict[str, dict[str, str]] = {
     "praise": {
         "en": r"\b(?:love|loving|awesome|amazing|great job|kudos|shout-?out|thank(?:s| you)|lifesaver|"
         r"impressed|fantastic|excellent|brilliant|rock-?solid|flawless|best (?:service|support|backup)|"
-        r"highly recommend|well done|nailed it)\b",
+        r"highly recommend|well done|nailed it|nice (?:write-?up|work|job))\b",
         "de": r"(?:danke|super|toll|klasse|genial|hervorragend|begeistert|top|grossartig|lob|empfehle|"
-        r"zufrieden|spitze)",
+        r"zufrieden|spitze|vielen dank)",
         "es": r"(?:gracias|genial|excelente|increible|me encanta|encanta|maravill\w+|recomiendo|"
-        r"fantastic\w+|satisfech\w+|de lujo|bravo)",
+        r"fantastic\w+|satisfech\w+|de lujo|bravo|nada mal|el mejor|la mejor)",
         "fr": r"(?:merci|genial|excellent|super|bravo|top|j'adore|adore|impeccable|parfait|nickel|"
-        r"recommande|ravi|satisfait)",
+        r"recommande|ravi|satisfait|pas mal du tout|le meilleur|la meilleure)",
         "ru": r"(?:спасибо|отличн\w+|супер|класс|молодц\w+|рекомендую|доволен|довольн\w+|лучш\w+|"
-        r"великолепн\w+|круто|благодар\w+)",
+        r"великолепн\w+|круто|благодар\w+|неплох\w+|в восторге)",
         "ja": r"(?:ありがとう|最高|素晴らしい|すばらしい|神|助かり|助かっ|感謝|満足|便利|優秀|大好き)",
     },
 }
+
+
+# Asking for a recommendation without a question mark ("Looking for a...", "Посоветуйте...").
+_REQUESTS: dict[str, str] = {
+    "en": r"\b(?:looking for (?:a|an|the|some)|any advice|recommend (?:me|us)|suggestions? (?:for|on))\b",
+    "de": r"(?:suche (?:ein|eine|einen|den|die|das)|empfehlt mir|erfahrungen mit)",
+    "es": r"(?:busco (?:un|una|el|la)|recomiendenme|recomendadme)",
+    "fr": r"(?:je cherche (?:un|une|le|la)|conseillez-moi|recommandez-moi)",
+    "ru": r"(?:посоветуйте|порекомендуйте|ищу (?:хорош|надежн|облачн))",
+    "ja": r"(?!)",  # "おすすめ。" recommends; the question cues cover asking
+}
+# "A or B?": a question comparing options is a request for a recommendation.
+_COMPARE: dict[str, str] = {
+    "en": r"\b(?:or|vs\.?|versus)\b",
+    "de": r"\b(?:oder|vs\.?)\b",
+    "es": r"\b(?:o|vs\.?)\b|mas barat\w*|mejor\b",
+    "fr": r"\b(?:ou|vs\.?)\b",
+    "ru": r"(?:\bили\b|\bvs\b)",
+    "ja": r"(?:か、|それとも|vs)",
+}
+
+
+@lru_cache(maxsize=64)
+def _extra(table: str, language: str) -> re.Pattern[str]:
+    source = _REQUESTS if table == "request" else _COMPARE
+    return re.compile(source.get(language) or source["en"])
 
 
 @lru_cache(maxsize=64)
@@ -121,7 +152,11 @@ def detect(text: str, language: str | None, sentiment: Sentiment) -> list[str]:
         found.add("complaint")
     if _pattern("purchase_intent", lang).search(folded):
         found.add("purchase_intent")
-    if _pattern("recommendation_request", lang).search(folded) and (question or lang == "ja"):
+    if (
+        (_pattern("recommendation_request", lang).search(folded) and (question or lang == "ja"))
+        or _extra("request", lang).search(folded)
+        or (question and _extra("compare", lang).search(folded))
+    ):
         found.add("recommendation_request")
     praise_cue = bool(_pattern("praise", lang).search(folded))
     if (praise_cue and sentiment.score > 0.2) or (sentiment.score >= 0.6 and not question):

@@ -44,7 +44,7 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         _words(
             "le la les et est sont était ne pas très un une des avec pour sur que qui de du en mon ma "
             "mes ton votre vos nous vous il elle ils je tu mais comment quel quelle quelqu'un au "
-            "aux ce cette c'est j'ai dans plus où"
+            "aux ce cette c'est j'ai dans plus où a ses sans son sa ces leur leurs"
         )
     ),
     "pt": frozenset(_words("o os as e é não um uma com para por que do da em meu minha você mas como isso")),

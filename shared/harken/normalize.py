@@ -60,7 +60,9 @@ _LATIN1_FOLD = bytes(
 # item text one after the other, and pay for its folding and tokenisation once.
 _FOLD_MEMO: list[tuple[str, str]] = [("", "")]
 _WORDS_MEMO: list[tuple[str, list[str]]] = [("", [])]
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|[,.;:!?¿¡…—–()\"«»“”？！。、，]")
+# Tokens of `words` that are clause punctuation, not words.
+PUNCTUATION: frozenset[str] = frozenset(',.;:!?¿¡…—–()"«»“”？！。、，')
 
 
 def fold(text: str) -> str:
@@ -85,7 +87,8 @@ def fold(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The words of a text, folded, apostrophes kept inside ("don't", "l'avis"), in order.
+    """The words of a text, folded, apostrophes kept inside ("don't", "l'avis"), in order, with
+    the clause punctuation between them as tokens of their own ("," "?"; see PUNCTUATION).
 
     The list is shared with the next caller on the same text object: do not modify it."""
     memo = _WORDS_MEMO[0]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harken.models import Sentiment
-from harken.normalize import fold, words
+from harken.normalize import PUNCTUATION, fold, words
 
 
 def _words(text: str) -> list[str]:
@@ -302,7 +302,20 @@ def _tables(language: str) -> _Tables:
 
 # A word of three capitals or more somewhere (a necessary condition for "shouting").
 _CAPS = re.compile("[A-ZÀ-ÖØ-ÞА-ЯЁ]{3}")
-_RAW_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_RAW_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|[,.;:!?¿¡…—–()\"«»“”？！。、，]")
+_ENDS = frozenset(".!?…？！。")
+
+
+def _in_question(tokens: list[str]) -> list[bool]:
+    """Per token: whether its sentence ends with a question mark."""
+    flags = [False] * len(tokens)
+    question = False
+    for i in range(len(tokens) - 1, -1, -1):
+        tok = tokens[i]
+        if tok in _ENDS:
+            question = tok == "?" or tok == "？"
+        flags[i] = question
+    return flags
 
 
 def _score_spaced(text: str, language: str) -> float:
@@ -320,7 +333,12 @@ def _score_spaced(text: str, language: str) -> float:
     total_after = 0.0
     total_phrases = 0.0
     after = False
+    clause = 0  # negation and boosters do not reach across punctuation
+    question = _in_question(tokens) if "?" in tokens or "？" in tokens else None
     for i, tok in enumerate(tokens):
+        if tok in PUNCTUATION:
+            clause = i + 1
+            continue
         if tok in contrast:
             after = True
             total_before *= 0.5
@@ -337,7 +355,7 @@ def _score_spaced(text: str, language: str) -> float:
         scale = 0.0
         negated = False
         for back in (1, 2, 3):
-            if i - back < 0:
+            if i - back < clause:
                 break
             prev = tokens[i - back]
             if prev in negators or prev.endswith("n't"):
@@ -346,7 +364,7 @@ def _score_spaced(text: str, language: str) -> float:
             if b is not None:
                 scale += b if back == 1 else b * (0.95 if back == 2 else 0.9)
         # French: "ne ... pas" puts "pas" after the verb ("je n'aime pas").
-        if language == "fr" and i + 1 < len(tokens) and tokens[i + 1] in ("pas", "jamais", "plus"):
+        if language == "fr" and i + 1 < len(tokens) and tokens[i + 1] in ("pas", "jamais", "plus", "rien"):
             negated = True
         if v > 0:
             v += scale
@@ -356,6 +374,9 @@ def _score_spaced(text: str, language: str) -> float:
             v += 0.733 if v > 0 else -0.733
         if negated:
             v *= _NEG_SCALAR
+        if v > 0 and question is not None and question[i]:
+            # "Is it any good?", "what's the best...?": a request, not an evaluation.
+            v *= 0.1
         if after:
             total_after += v
         else:

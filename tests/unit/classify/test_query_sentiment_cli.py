@@ -106,3 +106,38 @@ def test_cli_rejects_a_bad_query_before_reading_input(tmp_path):
     err = io.StringIO()
     assert main(["--watch", str(watch)], io.StringIO(""), io.StringIO(), err) == 2
     assert "unbalanced parenthesis at position 0" in err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "intents"),
+    [
+        ("Why I’m leaving Acme Cloud", "negative", {"complaint"}),
+        (
+            "Acme Cloud just doubled the price of the cold tier — alternatives?",
+            "negative",
+            {"recommendation_request"},
+        ),
+        (
+            "Acme Cloud Review: I Lost 3 Days Trying to Restore My Backup 'Disaster'",
+            "negative",
+            {"complaint"},
+        ),
+        ("Is Acme Cloud any good for video editors?", "neutral", {"question"}),
+        ("Acme Cloud a augmenté ses prix sans prévenir, scandaleux.", "negative", set()),
+        ("Acme Cloud oder Dropbox, was sollte ich nehmen?", None, {"recommendation_request"}),
+    ],
+)
+def test_dev_tuned_cues(text, label, intents):
+    from harken import intents as intents_mod
+    from harken import language
+
+    lang = language.detect(text)
+    sentiment = get_backend().score(text, lang)
+    if label:
+        assert sentiment.label == label
+    assert intents <= set(intents_mod.detect(text, lang, sentiment))
+
+
+def test_negation_stops_at_punctuation():
+    # "sin" negates "avisar", not "vergüenza" after the comma.
+    assert get_backend().score("Subió los precios sin avisar, qué vergüenza.", "es").label == "negative"
