@@ -1,6 +1,9 @@
-"""Lemmy 0.19 (API v3) search on one instance: `/api/v3/search?q=…&type_=All&sort=New`, posts
-and comments. `language_id` is mapped to a code through `/api/v3/site` (cached per instance).
-Deleted or removed content is blanked by the server; the item is kept with author None."""
+"""Lemmy search on one instance, posts and comments. The API version is detected once per
+instance from its site endpoint: Lemmy 0.19 (API v3) answers `/api/v3/search?q=…&type_=All&sort=New`
+with `posts[]`/`comments[]`; Lemmy 1.x (API v4) answers `/api/v4/search?search_term=…` with one
+`search[]` list of views tagged by `type_`. `language_id` is mapped to a code through the site's
+`all_languages` (cached per instance). Deleted or removed content is blanked by the server; the item
+is kept with author None."""
 
 from __future__ import annotations
 
@@ -35,73 +38,103 @@ def _community(community: dict[str, Any]) -> str | None:
     return f"{name}@{host}" if host else str(name)
 
 
+def _post_item(view: dict[str, Any], now: datetime, languages: dict[int, str]) -> Item | None:
+    post = view.get("post") or {}
+    if not post.get("ap_id"):
+        return None
+    gone = bool(post.get("deleted") or post.get("removed"))
+    text = "" if gone else markdown_to_text(post.get("body"))
+    link = clean_url(post.get("url"))
+    if link and not gone:
+        text = f"{text}\n{link}".strip()
+    return make_item(
+        SOURCE,
+        url=clean_url(post["ap_id"]),
+        title=None if gone else (str(post.get("name") or "") or None),
+        text=text,
+        author=_author(view.get("creator") or {}, gone),
+        published_at=parse_date(post.get("published") or post.get("published_at"), now),
+        native_id=str(post["ap_id"]),
+        language=clean_language(languages.get(int(post.get("language_id") or 0))),
+        community=_community(view.get("community") or {}),
+    )
+
+
+def _comment_item(view: dict[str, Any], now: datetime, languages: dict[int, str]) -> Item | None:
+    comment = view.get("comment") or {}
+    if not comment.get("ap_id"):
+        return None
+    gone = bool(comment.get("deleted") or comment.get("removed"))
+    return make_item(
+        SOURCE,
+        url=clean_url(comment["ap_id"]),
+        title=None,
+        text="" if gone else markdown_to_text(comment.get("content")),
+        author=_author(view.get("creator") or {}, gone),
+        published_at=parse_date(comment.get("published") or comment.get("published_at"), now),
+        native_id=str(comment["ap_id"]),
+        language=clean_language(languages.get(int(comment.get("language_id") or 0))),
+        community=_community(view.get("community") or {}),
+    )
+
+
 def parse_search(data: Any, now: datetime, languages: dict[int, str] | None = None) -> list[Item]:
-    if not isinstance(data, dict) or not isinstance(data.get("posts", []), list):
+    """Items of a v3 (`posts`/`comments`) or v4 (`search` of tagged views) search response."""
+    if not isinstance(data, dict):
         raise SourceError("lemmy: unexpected search response", kind="bad_payload")
     languages = languages or {}
-    items: list[Item] = []
-    for view in data.get("posts") or []:
-        post = view.get("post") or {}
-        if not post.get("ap_id"):
-            continue
-        gone = bool(post.get("deleted") or post.get("removed"))
-        text = "" if gone else markdown_to_text(post.get("body"))
-        link = clean_url(post.get("url"))
-        if link and not gone:
-            text = f"{text}\n{link}".strip()
-        items.append(
-            make_item(
-                SOURCE,
-                url=clean_url(post["ap_id"]),
-                title=None if gone else (str(post.get("name") or "") or None),
-                text=text,
-                author=_author(view.get("creator") or {}, gone),
-                published_at=parse_date(post.get("published"), now),
-                native_id=str(post["ap_id"]),
-                language=clean_language(languages.get(int(post.get("language_id") or 0))),
-                community=_community(view.get("community") or {}),
-            )
-        )
-    for view in data.get("comments") or []:
-        comment = view.get("comment") or {}
-        if not comment.get("ap_id"):
-            continue
-        gone = bool(comment.get("deleted") or comment.get("removed"))
-        items.append(
-            make_item(
-                SOURCE,
-                url=clean_url(comment["ap_id"]),
-                title=None,
-                text="" if gone else markdown_to_text(comment.get("content")),
-                author=_author(view.get("creator") or {}, gone),
-                published_at=parse_date(comment.get("published"), now),
-                native_id=str(comment["ap_id"]),
-                language=clean_language(languages.get(int(comment.get("language_id") or 0))),
-                community=_community(view.get("community") or {}),
-            )
-        )
-    return items
+    if "search" in data:  # API v4
+        views = data.get("search")
+        if not isinstance(views, list):
+            raise SourceError("lemmy: unexpected v4 search response", kind="bad_payload")
+        posts = [v for v in views if isinstance(v, dict) and v.get("type_") == "post"]
+        comments = [v for v in views if isinstance(v, dict) and v.get("type_") == "comment"]
+    else:
+        posts, comments = data.get("posts", []), data.get("comments") or []
+        if not isinstance(posts, list) or not isinstance(comments, list):
+            raise SourceError("lemmy: unexpected search response", kind="bad_payload")
+    items = [_post_item(v, now, languages) for v in posts or []]
+    items += [_comment_item(v, now, languages) for v in comments]
+    return [i for i in items if i is not None]
 
 
-async def _languages(http: Any, ctx: Any, base: str) -> dict[int, str]:
-    key = f"lemmy_languages:{base}"
+def _api_version(site: dict[str, Any]) -> int:
+    """4 for Lemmy 1.x and later, 3 for 0.19 and earlier (the site's `version`, e.g. "0.19.5")."""
+    version = str(site.get("version") or "0")
+    major = version.lstrip("v").split(".", 1)[0]
+    return 4 if major.isdigit() and int(major) >= 1 else 3
+
+
+async def _site(http: Any, ctx: Any, base: str, headers: dict[str, str]) -> tuple[int, dict[int, str]]:
+    """(API version, language map) of an instance, asked once and cached. A 1.x instance may have
+    dropped /api/v3, so a failed v3 site is asked again on v4."""
+    key = f"lemmy_site:{base}"
     if key in ctx.cache:
-        return dict(ctx.cache[key])
+        return ctx.cache[key]  # type: ignore[no-any-return]
 
-    async def load() -> dict[int, str]:
+    async def load() -> tuple[int, dict[int, str]]:
+        data: dict[str, Any] | None = None
+        version = 3
+        for api in ("v3", "v4"):
+            try:
+                response = await http.request(
+                    "GET", f"{base}/api/{api}/site", headers=headers, rate_limited=False
+                )
+                data = response.json_object()
+            except SourceError:
+                continue
+            version = 4 if api == "v4" else _api_version(data)
+            break
+        if data is None:
+            return 3, {}  # not cached: try again next time; the search itself says what is wrong
         languages: dict[int, str] = {}
-        try:
-            response = await http.request("GET", f"{base}/api/v3/site", rate_limited=False)
-            data = response.json_object()
-        except SourceError:
-            return {}  # language is a nicety: never fail the search for it, try again next time
         for lang in data.get("all_languages") or []:
             if isinstance(lang, dict) and isinstance(lang.get("id"), int) and lang.get("code"):
                 languages[lang["id"]] = str(lang["code"])
-        ctx.cache[key] = languages
-        return languages
+        ctx.cache[key] = (version, languages)
+        return version, languages
 
-    return dict(await single_flight(ctx, key, load))
+    return await single_flight(ctx, key, load)  # type: ignore[no-any-return]
 
 
 async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetime) -> FetchResult:
@@ -110,8 +143,23 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
     token = ctx.credential("HARKEN_LEMMY_TOKEN")
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    params = {"q": job.query, "type_": "All", "sort": "New", "listing_type": "All", "limit": 50, "page": 1}
-    response = await http.request("GET", f"{base}/api/v3/search", params=params, headers=headers)
-    data = response.json_object()
-    languages = await _languages(http, ctx, base)
-    return FetchResult(items=parse_search(data, now, languages), cursor=cursor)
+    version, languages = await _site(http, ctx, base, headers)
+    if version >= 4:
+        params: dict[str, Any] = {
+            "search_term": job.query,
+            "type_": "All",
+            "sort": "New",
+            "listing_type": "All",
+            "limit": 50,
+        }
+    else:
+        params = {
+            "q": job.query,
+            "type_": "All",
+            "sort": "New",
+            "listing_type": "All",
+            "limit": 50,
+            "page": 1,
+        }
+    response = await http.request("GET", f"{base}/api/v{version}/search", params=params, headers=headers)
+    return FetchResult(items=parse_search(response.json_object(), now, languages), cursor=cursor)

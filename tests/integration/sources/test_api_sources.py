@@ -232,3 +232,42 @@ def test_invalid_and_truncated_json_are_bad_payloads(server: LocalServer) -> Non
 def test_unknown_source_type_is_an_error_not_an_exception(server: LocalServer) -> None:
     [outcome] = run([(job({"type": "myspace"}), Cursor())], make_ctx(server.base_url))
     assert outcome.error is not None and outcome.error.kind == "unsupported"
+
+
+def _v4_search_body() -> bytes:
+    """The 0.19 fixture's views, reshaped as Lemmy 1.x answers: one `search` list tagged by type_."""
+    v3 = json.loads(fixture_bytes("lemmy_search.json"))
+    views = [{"type_": "post", **v} for v in v3["posts"]] + [
+        {"type_": "comment", **v} for v in v3["comments"]
+    ]
+    for view in views:
+        body = view.get("post") or view.get("comment")
+        body["published_at"] = body.pop("published")
+    views.append({"type_": "community", "community": {"name": "selfhosted"}})
+    return json.dumps({"search": views, "next_page": "cursor-2"}).encode()
+
+
+def test_lemmy_1x_instance_is_searched_on_api_v4(server: LocalServer) -> None:
+    server.routes["/api/v3/site"] = Reply(
+        body=b'{"version": "1.0.2", "all_languages": [{"id": 37, "code": "en"}]}'
+    )
+    server.routes["/api/v4/search"] = Reply(body=_v4_search_body())
+    source = {"type": "lemmy", "instance": "https://lemmy.world"}
+    [outcome] = run([(job(source, "acme cloud"), Cursor())], make_ctx(server.base_url))
+    assert outcome.result is not None and len(outcome.result.items) == 4
+    search = [r for r in server.requests if r.path.endswith("/search")]
+    assert [r.path for r in search] == ["/api/v4/search"]
+    assert search[0].query["search_term"] == ["acme cloud"] and "q" not in search[0].query
+    assert outcome.result.items[0].language == "en"
+    assert all(i.published_at.year == 2026 for i in outcome.result.items)
+
+
+def test_lemmy_instance_without_api_v3_falls_back_to_v4(server: LocalServer) -> None:
+    server.routes["/api/v3/site"] = Reply(status=404, body=b"{}")
+    server.routes["/api/v4/site"] = Reply(body=b'{"version": "1.1.0", "all_languages": []}')
+    server.routes["/api/v4/search"] = Reply(body=_v4_search_body())
+    [outcome] = run(
+        [(job({"type": "lemmy", "instance": "https://lemmy.world"}, "acme"), Cursor())],
+        make_ctx(server.base_url),
+    )
+    assert outcome.result is not None and len(outcome.result.items) == 4
