@@ -270,6 +270,19 @@ _FRAGMENT_BASE = {
     "middle": (1e9, 5000.0, 600.0, 60.0, 8.0),
 }
 
+
+def _groups(entries: Iterable[_Entry]) -> tuple[tuple[int, int, frozenset[str], tuple[_Entry, ...]], ...]:
+    """A trigger's entries grouped by (flag, verify), each group with the union of its entries'
+    words: a typo'd token near none of them rules the whole group out with one set test."""
+    by: dict[tuple[int, int], list[_Entry]] = {}
+    for e in sorted(entries, key=lambda e: (e[0], e[3], e[1], e[2])):
+        by.setdefault((e[0], e[3]), []).append(e)
+    return tuple(
+        (flag, verify, frozenset().union(*(e[4] for e in group)), tuple(group))
+        for (flag, verify), group in by.items()
+    )
+
+
 # Prefilter flags: a term may match exactly / a typo may match.
 EXACT = 1
 TYPO = 2
@@ -487,7 +500,7 @@ class Prefilter:
             for (flag, verify), (strs, words) in anys.items():
                 any_of = () if (flag, verify) in free else tuple(sorted(strs))
                 kept.add((flag, (), any_of, verify, frozenset(words)))
-            auto.add_word(trigger, tuple(sorted(kept, key=lambda e: (e[0], e[3], e[1], e[2]))))
+            auto.add_word(trigger, _groups(kept))
         auto.make_automaton()
         return auto
 
@@ -506,20 +519,12 @@ class Prefilter:
 
     def _check(self, auto: Any, form: str, flags: int) -> int:
         near_cache = self._near_cache
-        for end, entries in auto.iter(form):
-            for flag, all_of, any_of, verify, words in entries:
+        for end, groups in auto.iter(form):
+            for flag, verify, union, entries in groups:
                 if flags & flag:
                     continue
-                if all_of:
-                    for w in all_of:
-                        if w not in form:
-                            break
-                    else:
-                        all_of = ()
-                    if all_of:
-                        continue
                 if verify == 0:
-                    # The hit's own token (inline: the common case).
+                    # The hit's own token (inline: the common case), checked once for the group.
                     if form[end] == " ":
                         tok = form[form.rfind(" ", 0, end - 1) + 1 : end]
                     else:
@@ -527,21 +532,35 @@ class Prefilter:
                     near = near_cache.get(tok)
                     if near is None:
                         near = self._near_token(form, end, 0)
-                    if words.isdisjoint(near):
+                    if union.isdisjoint(near):
                         continue
-                elif verify != NO_VERIFY and words.isdisjoint(self._near_token(form, end, verify)):
-                    continue
-                if any_of:
-                    for w in any_of:
-                        if w in form:
-                            break
-                    else:
+                elif verify != NO_VERIFY:
+                    near = self._near_token(form, end, verify)
+                    if union.isdisjoint(near):
                         continue
-                flags |= flag
-                if flags & EXACT:
-                    # A term is there: the matcher runs anyway, and its typo search is cheaper
-                    # than confirming the remaining fragments one by one.
-                    return EXACT | TYPO
+                for _flag, all_of, any_of, _verify, words in entries:
+                    if all_of:
+                        for w in all_of:
+                            if w not in form:
+                                break
+                        else:
+                            all_of = ()
+                        if all_of:
+                            continue
+                    if verify != NO_VERIFY and words.isdisjoint(near):
+                        continue
+                    if any_of:
+                        for w in any_of:
+                            if w in form:
+                                break
+                        else:
+                            continue
+                    flags |= flag
+                    if flags & EXACT:
+                        # A term is there: the matcher runs anyway, and its typo search is
+                        # cheaper than confirming the remaining fragments one by one.
+                        return EXACT | TYPO
+                    break
         return flags
 
     def _near_token(self, form: str, end: int, offset: int) -> frozenset[str]:
