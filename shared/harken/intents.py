@@ -9,7 +9,12 @@ that is not a question.
 from __future__ import annotations
 
 import re
+import re._constants as _c
+import re._parser as _parser
 from functools import lru_cache
+from typing import Any
+
+import ahocorasick
 
 from harken.models import Sentiment
 from harken.normalize import fold
@@ -128,6 +133,67 @@ def _pattern(intent: str, language: str) -> re.Pattern[str]:
     return re.compile(table.get(language) or table["en"], re.MULTILINE)
 
 
+def _required(items: Any) -> frozenset[str] | None:
+    """Literal strings one of which every match of a parsed regex contains (None: unknown)."""
+    best: frozenset[str] | None = None
+
+    def consider(cand: frozenset[str] | None) -> None:
+        nonlocal best
+        if cand and (best is None or min(map(len, cand)) > min(map(len, best))):
+            best = cand
+
+    run: list[str] = []
+    for op, av in items:
+        if op is _c.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            consider(frozenset({"".join(run)}))
+            run = []
+        if op is _c.SUBPATTERN:
+            consider(_required(av[-1]))
+        elif op is _c.BRANCH:
+            alts = [_required(b) for b in av[1]]
+            if all(a is not None for a in alts):
+                consider(frozenset().union(*(a for a in alts if a is not None)))
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] >= 1:
+            consider(_required(av[2]))
+    if run:
+        consider(frozenset({"".join(run)}))
+    return best
+
+
+_KEYS = (
+    *(("cue", intent) for intent in _CUES),
+    ("extra", "request"),
+    ("extra", "compare"),
+)
+
+
+@lru_cache(maxsize=16)
+def _gate(language: str) -> tuple[Any, frozenset[tuple[str, str]]]:
+    """An automaton over the literals the language's patterns need, and the patterns without
+    usable literals (always run): a pattern none of whose literals is in the text cannot match."""
+    auto = ahocorasick.Automaton()
+    owners: dict[str, set[tuple[str, str]]] = {}
+    always: set[tuple[str, str]] = set()
+    for key in _KEYS:
+        regex = _pattern(key[1], language) if key[0] == "cue" else _extra(key[1], language)
+        need = _required(_parser.parse(regex.pattern, regex.flags))
+        if need is None or min(map(len, need)) < 2:
+            always.add(key)
+            continue
+        for lit in need:
+            owners.setdefault(lit, set()).add(key)
+    for lit, keys in owners.items():
+        auto.add_word(lit, frozenset(keys))
+    if owners:
+        auto.make_automaton()
+    else:
+        auto = None
+    return auto, frozenset(always)
+
+
 _Q_MARK = re.compile(r"[?？]")
 _SENTENCE = re.compile(r"(?<=[.!?。！？\n])\s*")
 
@@ -136,9 +202,14 @@ def detect(text: str, language: str | None, sentiment: Sentiment) -> list[str]:
     """The intents of a text, in the contract's order."""
     lang = language if language in ("en", "ja", "ru", "de", "es", "fr") else "en"
     folded = fold(text)
+    auto, always = _gate(lang)
+    live = set(always)
+    if auto is not None:
+        for _end, keys in auto.iter(folded):
+            live.update(keys)
     # Questions: a question mark, or a sentence that opens like a question.
-    question = bool(_Q_MARK.search(folded))
-    if not question:
+    question = "?" in folded or "？" in folded
+    if not question and ("cue", "question") in live:
         q = _pattern("question", lang)
         if lang == "ja":
             question = bool(q.search(folded))
@@ -147,19 +218,26 @@ def detect(text: str, language: str | None, sentiment: Sentiment) -> list[str]:
     found: set[str] = set()
     if question:
         found.add("question")
-    complaint_cue = bool(_pattern("complaint", lang).search(folded))
-    if (complaint_cue and sentiment.score < 0.3) or sentiment.score <= -0.5:
+    score = sentiment.score
+    if score <= -0.5 or (
+        score < 0.3 and ("cue", "complaint") in live and _pattern("complaint", lang).search(folded)
+    ):
         found.add("complaint")
-    if _pattern("purchase_intent", lang).search(folded):
+    if ("cue", "purchase_intent") in live and _pattern("purchase_intent", lang).search(folded):
         found.add("purchase_intent")
     if (
-        (_pattern("recommendation_request", lang).search(folded) and (question or lang == "ja"))
-        or _extra("request", lang).search(folded)
-        or (question and _extra("compare", lang).search(folded))
+        (
+            (question or lang == "ja")
+            and ("cue", "recommendation_request") in live
+            and _pattern("recommendation_request", lang).search(folded)
+        )
+        or (("extra", "request") in live and _extra("request", lang).search(folded))
+        or (question and ("extra", "compare") in live and _extra("compare", lang).search(folded))
     ):
         found.add("recommendation_request")
-    praise_cue = bool(_pattern("praise", lang).search(folded))
-    if (praise_cue and sentiment.score > 0.2) or (sentiment.score >= 0.6 and not question):
+    if (score >= 0.6 and not question) or (
+        score > 0.2 and ("cue", "praise") in live and _pattern("praise", lang).search(folded)
+    ):
         found.add("praise")
     order = ("complaint", "question", "purchase_intent", "recommendation_request", "praise")
     return [i for i in order if i in found]
