@@ -316,6 +316,9 @@ class Prefilter:
         self._domain: set[str] = set()  # the ordinary (common or short) words of the terms
         self._chosen: set[str] = set()
         self._cost_memo: dict[str, float] = {}
+        # Rare words of the terms (not common, short, numeric or of the brand's domain): a text
+        # token equal to one is as good as a term found, and the matcher runs at once.
+        self._rare: dict[str, list[tuple[str, ...]]] = {}
 
     # -- building
 
@@ -432,6 +435,7 @@ class Prefilter:
         self._domain.update(w for w in words if w.isascii() and (w in self.common or len(w) <= 3))
         if all(w.isascii() for w in words):
             key = min(words, key=lambda w: (self._word_cost(w), -len(w)))
+            self._rare.setdefault(key, []).append(tuple(f" {w} " for w in words if w != key))
             self._add(self._latin, f" {key} ", EXACT, (f" {w} " for w in words if w != key), ())
         elif len(words) == 1 and has_cjk(words[0]):
             chars = [c for c in words[0] if is_cjk_char(c)]
@@ -473,6 +477,7 @@ class Prefilter:
                     self._add(self._latin, f, TYPO, (), exact, verify=0, words=(word,))
 
     def build(self) -> None:
+        self._rare = {w: forms for w, forms in self._rare.items() if self._word_cost(w) == 1.0}
         self._latin_auto = self._automaton(self._latin)
         self._other_auto = self._automaton(self._other)
         self._memo.clear()
@@ -519,6 +524,7 @@ class Prefilter:
 
     def _check(self, auto: Any, form: str, flags: int) -> int:
         near_cache = self._near_cache
+        rare = self._rare
         for end, groups in auto.iter(form):
             for flag, verify, union, entries in groups:
                 if flags & flag:
@@ -529,6 +535,11 @@ class Prefilter:
                         tok = form[form.rfind(" ", 0, end - 1) + 1 : end]
                     else:
                         tok = form[form.rfind(" ", 0, end) + 1 : form.find(" ", end)]
+                    others = rare.get(tok)
+                    if others is not None and any(all(w in form for w in o) for o in others):
+                        # A term form is there (its rare word is also a fragment trigger): the
+                        # matcher will run, no need to confirm fragments one by one.
+                        return EXACT | TYPO
                     near = near_cache.get(tok)
                     if near is None:
                         near = self._near_token(form, end, 0)
