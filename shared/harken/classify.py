@@ -240,13 +240,29 @@ class _Index:
             category = "crowd_marketing"
         # Every field is already valid (matches and sentiment are models, the rest literals):
         # skip pydantic's validation.
-        return Classification.model_construct(
-            matches=matches,
-            category=category,
-            sentiment=view.sentiment,
-            intents=list(view.intents),
-            language=view.language,
+        return _construct(
+            {
+                "matches": matches,
+                "category": category,
+                "sentiment": view.sentiment,
+                "intents": list(view.intents),
+                "language": view.language,
+            },
         )
+
+
+_CLASSIFICATION_FIELDS = frozenset(Classification.model_fields)
+
+
+def _construct(values: dict[str, Any]) -> Classification:
+    """`Classification.model_construct(**values)` for values that name every field (no defaults
+    to fill), without its per-call bookkeeping: the model's __dict__ is `values` itself."""
+    obj = object.__new__(Classification)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(_CLASSIFICATION_FIELDS))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 class CompiledWatch:
