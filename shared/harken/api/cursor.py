@@ -75,6 +75,10 @@ class CursorSigner:
             given = _unb64(mac)
         except (ValueError, TypeError) as exc:
             raise InvalidCursor() from exc
+        # base64 leaves spare bits in the last character: only the canonical spelling is accepted,
+        # so no two different strings are the same valid cursor
+        if _b64(payload) != body or _b64(given) != mac:
+            raise InvalidCursor()
         if not hmac.compare_digest(given, self._mac(payload)):
             raise InvalidCursor()
         try:
