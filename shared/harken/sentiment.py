@@ -17,6 +17,7 @@ import math
 import re
 from functools import lru_cache
 from importlib import resources
+from itertools import compress
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -285,6 +286,10 @@ class _Tables:
             parts = tuple(phrase.replace("’", "'").split())
             self.phrases.setdefault(parts[0], []).append((parts, v))
         self.valence: dict[str, float] = {}
+        # Per token: whether the scoring loop has anything to do with it (punctuation, a
+        # contrast word, a phrase's first word, or a valence that is not a negator's or
+        # booster's); the loop visits only those tokens.
+        self.active: dict[str, bool] = {}
 
     def value(self, tok: str) -> float:
         v = self.valence.get(tok)
@@ -293,6 +298,24 @@ class _Tables:
                 self.valence.clear()
             v = self.valence[tok] = _lookup(tok, self.words, self.stems)
         return v
+
+    def flags(self, tokens: list[str]) -> list[bool]:
+        """`active` of each token (computed once per distinct token)."""
+        active = self.active
+        codes = list(map(active.get, tokens))
+        if None in codes:
+            if len(active) > 50_000:
+                active.clear()
+            for tok in tokens:
+                if tok not in active:
+                    active[tok] = bool(
+                        tok in PUNCTUATION
+                        or tok in self.contrast
+                        or tok in self.phrases
+                        or (self.value(tok) and tok not in self.negators and tok not in self.boosters)
+                    )
+            codes = list(map(active.__getitem__, tokens))
+        return codes  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=8)
@@ -335,7 +358,8 @@ def _score_spaced(text: str, language: str) -> float:
     after = False
     clause = 0  # negation and boosters do not reach across punctuation
     question = _in_question(tokens) if "?" in tokens or "？" in tokens else None
-    for i, tok in enumerate(tokens):
+    for i in compress(range(len(tokens)), t.flags(tokens)):
+        tok = tokens[i]
         if tok in PUNCTUATION:
             clause = i + 1
             continue
