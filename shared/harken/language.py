@@ -9,6 +9,7 @@ per item; good on the sentences people post, unsure (None) on text with no words
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 
 from harken.normalize import fold, words
@@ -84,6 +85,7 @@ _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _UKRAINIAN = re.compile(r"[іїєґ]")
 _LATIN = re.compile(r"[a-z]")
+_BEYOND_LATIN1 = re.compile(r"[^\x00-\xff]")
 _OTHER_SCRIPTS = (
     (re.compile(r"[\u0370-\u03ff]"), "el"),
     (re.compile(r"[\u0600-\u06ff]"), "ar"),
@@ -124,12 +126,12 @@ def detect(text: str) -> str | None:
     elif not _LATIN.search(text.lower()):
         return None
     votes: dict[str, float] = {}
-    index = _stopword_index()
-    for tok in words(text):
-        langs = index.get(tok)
+    # Stopword hits counted at C speed per language tuple (in order of first appearance, so
+    # ties still go to the language seen first), then spread over their languages.
+    for langs, n in Counter(map(_stopword_index().get, words(text))).items():
         if langs:
             for lang in langs:
-                votes[lang] = votes.get(lang, 0.0) + 1.0
+                votes[lang] = votes.get(lang, 0.0) + n
     if not plain:
         for ch in set(sample) & _MARKERS.keys():
             lang = _MARKERS[ch]
@@ -141,6 +143,9 @@ def detect(text: str) -> str | None:
 
 def _script(sample: str) -> str | bool | None:
     """The language told by the script of a non-ASCII text, None for no letters, False for Latin."""
+    if not _BEYOND_LATIN1.search(sample):
+        # None of the scripts below: Latin, or no letters at all.
+        return False if _LATIN.search(sample) else None
     if _KANA.search(sample):
         return "ja"
     latin_count = len(_LATIN.findall(sample))
