@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 import ahocorasick
@@ -644,6 +645,8 @@ class Matcher:
     _deletion_index: dict[str, set[str]] = field(default_factory=dict)
     _near: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
     _clean: set[str] = field(default_factory=set)
+    _typo_tokens: set[str] = field(default_factory=set)  # tokens of _near with a distance > 0
+    _form_words: list[frozenset[str]] = field(default_factory=list)  # per typo form, its words
     _cjk_seeds: tuple[str, ...] = ()
     prefilter: Prefilter | None = None
     _built: bool = False
@@ -666,6 +669,7 @@ class Matcher:
         if self._patterns:
             self._automaton.make_automaton()
         exact_words: set[str] = set()
+        self._form_words = [frozenset(tf.words) for tf in self._typo_forms]
         for i, tf in enumerate(self._typo_forms):
             for pos, word in enumerate(tf.words):
                 self._word_index.setdefault(word, []).append((i, pos))
@@ -737,41 +741,57 @@ class Matcher:
         novel = set(tokens) - self._clean
         if not novel:
             return
-        near: dict[str, tuple[tuple[str, int], ...]] = {}
-        for tok in novel:
-            hit = self._near.get(tok)
-            if hit is None:
+        cache = self._near
+        unknown = novel.difference(cache)
+        if unknown:
+            if len(cache) + len(self._clean) + len(unknown) > _CACHE_LIMIT:
+                cache.clear()
+                self._clean.clear()
+                self._typo_tokens.clear()
+                unknown = novel
+            for tok in unknown:
                 hit = self._near_words(tok)
-                if len(self._near) + len(self._clean) > _CACHE_LIMIT:
-                    self._near.clear()
-                    self._clean.clear()
                 if hit:
-                    self._near[tok] = hit
+                    cache[tok] = hit
+                    if any(dist for _w, dist in hit):
+                        self._typo_tokens.add(tok)
                 else:
                     self._clean.add(tok)
-                    continue
-            near[tok] = hit
-        if not any(dist for hits in near.values() for _w, dist in hits):
+            novel.difference_update(self._clean)
+        # Only a token near a term word (not the word itself) can make a typo match.
+        if self._typo_tokens.isdisjoint(novel):
             return
+        near = {tok: cache[tok] for tok in novel}
         # Candidate forms: those with a typo'd word in this text.
         candidates = {
             fi for hits in near.values() for word, dist in hits if dist for fi, _pos in self._word_index[word]
         }
         near_words = {word for hits in near.values() for word, _dist in hits}
+        form_words = self._form_words
+        starts: list[int] | None = None
         for fi in candidates:
-            tf = self._typo_forms[fi]
-            if not all(w in near_words for w in tf.words):
+            # All the form's words must be near a token here (one set test).
+            if not form_words[fi] <= near_words:
                 continue
+            tf = self._typo_forms[fi]
             have = found.get(tf.ref.owner)
             if have and (tf.ref.kind, tf.ref.term) in have:
                 continue
-            if self._form_at(tf, tokens, near):
+            if starts is None:
+                # Where a form can start: a token near (or equal to) a term word.
+                starts = list(compress(range(len(tokens)), map(near.__contains__, tokens)))
+            if self._form_at(tf, tokens, near, starts):
                 found.setdefault(tf.ref.owner, {})[(tf.ref.kind, tf.ref.term)] = tf.ref.match("typo")
 
     @staticmethod
-    def _form_at(tf: _TypoForm, tokens: list[str], near: dict[str, tuple[tuple[str, int], ...]]) -> bool:
+    def _form_at(
+        tf: _TypoForm, tokens: list[str], near: dict[str, tuple[tuple[str, int], ...]], starts: list[int]
+    ) -> bool:
         n = len(tf.words)
-        for start in range(len(tokens) - n + 1):
+        last = len(tokens) - n
+        for start in starts:
+            if start > last:
+                break
             total = 0
             exact = 0
             for k, word in enumerate(tf.words):
