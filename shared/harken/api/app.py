@@ -1,0 +1,148 @@
+"""The HTTP API (DESIGN.md §4) as one Powertools resolver: routers per resource, errors mapped to
+JSON, request and response validation, the OpenAPI document generated from the same code, and the
+checks on a raw body that come before routing."""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from harken.api import mention_routes, stats_routes, watch_routes
+from harken.api.errors import ApiError, describe_validation_errors, error_body
+from harken.api.responses import JSON, ok
+from harken.api.schemas import MAX_BODY_BYTES, Health
+from harken.service.watches import WatchNotFound
+
+logger = Logger(service="harken")
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(watch_routes.router)
+app.include_router(mention_routes.router)
+app.include_router(stats_routes.router)
+
+
+@app.get("/health", summary="Liveness", responses={200: ok(Health, "ready")})
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.get(
+    "/openapi.json", summary="This API's OpenAPI document", responses={200: {"description": "OpenAPI 3"}}
+)
+def openapi() -> dict[str, Any]:
+    return openapi_document()
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3 document, generated from the routes and models once per container."""
+    document = app.get_openapi_json_schema(
+        title="Harken API",
+        version="1.0.0",
+        description="Brand mentions found on the public web, and the workflow to handle them. "
+        "Every route but /health and /docs needs the x-api-key header (a key belongs to one tenant).",
+    )
+    return json.loads(document)
+
+
+@app.get("/docs", include_in_schema=False)
+def docs() -> Response[str]:
+    """Swagger UI over this API's document, self-contained (no CDN); built on first request."""
+    return Response(status_code=200, content_type="text/html", body=_docs_page())
+
+
+@cache
+def _docs_page() -> str:
+    from pathlib import Path
+
+    from aws_lambda_powertools.event_handler.openapi import swagger_ui
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+    assets = Path(swagger_ui.__file__).parent
+    spec = json.dumps(openapi_document(), indent=2).replace("</", "<\\/")
+    return generate_swagger_html(
+        spec,
+        (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+        (assets / "swagger-ui.min.css").read_text(encoding="utf-8"),
+        "",
+        None,
+        False,
+    )
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type=JSON, body=json.dumps(body))
+
+
+@app.exception_handler(ApiError)
+def _api_error(exc: ApiError) -> Response:
+    return _json(exc.status, exc.body())
+
+
+@app.exception_handler(WatchNotFound)
+def _watch_not_found(exc: WatchNotFound) -> Response:
+    return _json(404, error_body("not_found", "no watch with this id for this API key", "id"))
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(exc: RequestValidationError) -> Response:
+    raw = list(exc.errors())
+    message, field, details = describe_validation_errors(raw)
+    # Malformed requests (query, path, unparsable JSON) are 400; a JSON body that parses but is not
+    # a valid document is 422. Either way the body names the field.
+    in_body = any((e.get("loc") or ("",))[0] == "body" for e in raw)
+    malformed = any(e.get("type") == "json_invalid" for e in raw)
+    status = 422 if in_body and not malformed else 400
+    body = error_body("invalid_json" if malformed else "validation_error", message, field)
+    body["error"]["details"] = details
+    return _json(status, body)
+
+
+@app.exception_handler(ValidationError)
+def _invalid_document(exc: ValidationError) -> Response:
+    message, field, details = describe_validation_errors(list(exc.errors()))
+    body = error_body("validation_error", message, field)
+    body["error"]["details"] = details
+    return _json(422, body)
+
+
+@app.not_found
+def _not_found(exc: NotFoundError) -> Response:
+    event = app.current_event
+    return _json(404, error_body("not_found", f"no route {event.http_method} {event.path}"))
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    if type(exc).__name__ == "RequestUnsupportedContentType":
+        return _json(415, error_body("unsupported_media_type", "send the body as application/json", "body"))
+    logger.exception("unhandled error")
+    return _json(500, error_body("internal", "internal error; the request id is in the logs"))
+
+
+def body_problem(event: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+    """A body too large (413) or not UTF-8 text (400), answered before routing."""
+    body = event.get("body") or ""
+    raw: bytes
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(body, validate=False)
+        except (ValueError, TypeError):
+            return 400, error_body("invalid_body", "body is not valid base64", "body")
+    else:
+        raw = body.encode("utf-8", "surrogatepass")
+    if len(raw) > MAX_BODY_BYTES:
+        return 413, error_body("payload_too_large", "request body is over 256 KB", "body")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return 400, error_body("invalid_json", "body is not UTF-8 JSON", "body")
+    return None
