@@ -64,6 +64,10 @@ _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|[,.;:!?¿¡…—–()\"«»“”
 # The same tokens for a folded ASCII text (lower case): a plain character class is much faster
 # than the Unicode one.
 _ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*|[,.;:!?()\"]")
+# And for a folded text of Latin-1 characters: the Latin-1 letters of [^\W\d_] as a plain class.
+_LATIN1_LETTERS = "a-z" + re.escape("".join(chr(c) for c in range(128, 256) if re.match(r"[^\W\d_]", chr(c))))
+_LATIN1_WORD = re.compile(f"[{_LATIN1_LETTERS}]+(?:'[{_LATIN1_LETTERS}]+)*|[,.;:!?¿¡…—–()\"«»“”？！。、，]")
+_BEYOND_LATIN1 = re.compile("[^\x00-\xff]")
 # Tokens of `words` that are clause punctuation, not words.
 PUNCTUATION: frozenset[str] = frozenset(',.;:!?¿¡…—–()"«»“”？！。、，')
 
@@ -100,7 +104,12 @@ def words(text: str) -> list[str]:
     folded = fold(text)
     if "’" in folded:
         folded = folded.replace("’", "'")
-    found = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
+    if folded.isascii():
+        found = _ASCII_WORD.findall(folded)
+    elif _BEYOND_LATIN1.search(folded):
+        found = _WORD.findall(folded)
+    else:
+        found = _LATIN1_WORD.findall(folded)
     _WORDS_MEMO[0] = (text, found)
     return found
 
@@ -115,6 +124,9 @@ def normalize(text: str) -> str:
     folded = fold(text)
     if folded.isascii():
         return " " + " ".join(folded.encode().translate(_LATIN1_SPACE).decode().split()) + " "
+    if not _BEYOND_LATIN1.search(folded):  # no CJK either
+        latin1 = folded.encode("latin-1").translate(_LATIN1_SPACE).decode("latin-1")
+        return " " + " ".join(latin1.split()) + " "
     if _HAS_CJK.search(folded):
         folded = _SCRIPT_EDGE.sub(" ", folded)
     return " " + " ".join(_NON_WORD.sub(" ", folded).split()) + " "
