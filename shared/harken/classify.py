@@ -27,7 +27,7 @@ from harken import intents as intents_mod
 from harken import language as language_mod
 from harken.match import TYPO, Matcher, Prefilter, build_matcher, contains_phrase
 from harken.models import Classification, Item, Match, Sentiment, WatchIn
-from harken.normalize import normalize, normalize_term
+from harken.normalize import has_cjk, normalize, normalize_term
 from harken.query import Node, QueryContext, parse_query
 from harken.sentiment import SentimentBackend, get_backend
 
@@ -88,6 +88,16 @@ class _Plan:
     official: tuple[str, ...]
     accounts: tuple[tuple[str, str], ...]
     languages: frozenset[str]
+    # The exclusions as plain " phrase " substrings of the normalised text, and those (CJK)
+    # that need contains_phrase.
+    exclude_plain: tuple[str, ...] = ()
+    exclude_other: tuple[str, ...] = ()
+
+    def excluded(self, norm: str) -> bool:
+        for p in self.exclude_plain:
+            if p in norm:
+                return True
+        return any(contains_phrase(norm, p) for p in self.exclude_other)
 
     def is_official(self, url_key: str, author: str | None, item_host: str) -> bool:
         for prefix in self.official:
@@ -105,10 +115,13 @@ class _Plan:
 def _plan(watch: WatchIn) -> _Plan:
     keys = tuple(_url_key(u) for u in watch.official if u.strip())
     accounts = tuple(a for a in (_account(k) for k in keys) if a)
+    exclude = tuple(p for p in (normalize_term(e) for e in watch.exclude) if p)
     return _Plan(
         watch=watch,
         has_terms=not watch.terms.is_empty(),
-        exclude=tuple(p for p in (normalize_term(e) for e in watch.exclude) if p),
+        exclude=exclude,
+        exclude_plain=tuple(f" {p} " for p in exclude if not has_cjk(p)),
+        exclude_other=tuple(p for p in exclude if has_cjk(p)),
         query=parse_query(watch.query) if watch.query else None,
         query_text=watch.query,
         official=keys,
@@ -206,7 +219,7 @@ class _Index:
                     official.add(i)
             owners |= official
         out: list[tuple[int, Classification]] = []
-        for i in sorted(owners):
+        for i in sorted(owners) if len(owners) > 1 else owners:
             result = self._decide(self.plans[i], view, found.get(i, {}), i in official)
             if result is not None:
                 out.append((i, result))
@@ -215,11 +228,11 @@ class _Index:
     def _decide(
         self, plan: _Plan, view: _ItemView, found: dict[Any, Match], official: bool
     ) -> Classification | None:
-        if any(contains_phrase(view.norm, p) for p in plan.exclude):
+        if plan.exclude and plan.excluded(view.norm):
             return None
         if plan.languages and view.language and view.language not in plan.languages:
             return None
-        matches = sorted(found.values(), key=lambda m: _KIND_ORDER[m.kind])
+        matches = sorted(found.values(), key=_kind_order) if len(found) > 1 else list(found.values())
         if not official:
             if plan.query is not None:
                 _key, host, path = view.url_parts()
@@ -249,6 +262,10 @@ class _Index:
                 "language": view.language,
             },
         )
+
+
+def _kind_order(m: Match) -> int:
+    return _KIND_ORDER[m.kind]
 
 
 _CLASSIFICATION_FIELDS = frozenset(Classification.model_fields)
