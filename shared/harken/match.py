@@ -497,11 +497,13 @@ class Prefilter:
             kept: set[_Entry] = set()
             anys: dict[tuple[int, int], tuple[set[str], set[str]]] = {}
             for e in entries:
-                if not e[1] and ((e[0], e[3]) not in free or not e[2]):
+                if not e[1]:
+                    # A redundant entry's words still count: the merged entry is confirmed
+                    # by a token near one of them (dropping them lost typos of its words).
                     strs, words = anys.setdefault((e[0], e[3]), (set(), set()))
                     strs.update(e[2])
                     words.update(e[4])
-                elif e[1]:
+                else:
                     kept.add(e)
             for (flag, verify), (strs, words) in anys.items():
                 any_of = () if (flag, verify) in free else tuple(sorted(strs))

@@ -80,3 +80,22 @@ def test_accented_and_full_width_spellings_still_match():
 def test_common_word_near_a_term_word_is_not_a_typo(matcher):
     # "clouds" is a common word: never a typo of "cloud", so nothing matches.
     assert not matcher.find(normalize("acme clouds"))
+
+
+def test_typo_of_a_word_whose_trigger_a_glued_form_shares():
+    """A glued form ("vosarvelpoint") and a spaced one ("vosarvel point") can share a fragment
+    trigger; the merged entry must still be confirmed by a typo of the spaced form's word."""
+    m = build_matcher(
+        [
+            (0, "brand", "Vosarvel Point"),
+            (0, "variant", "VosarvelPoint"),
+            (0, "variant", "Vosarvel Point Inc"),
+        ]
+        + [(0, "product", f"Vosarvel {p}") for p in ("Zenzen", "Lumsar", "Gorquo", "Bexops")],
+        typo_owners=[0],
+        common_words=common_words(),
+    )
+    for text in ("Vosarvl Point is down again", "Vosrvel Point", "I like Vosarvel Point but Vosarvl Zenzen"):
+        found = m.find(normalize(text))
+        assert found, text
+        assert m.prefilter.scan(text) & TYPO, text
