@@ -447,9 +447,14 @@ def _extras(text: str, total: float, language: str = "en") -> float:
         or (language == "ja" and ("w" in text or "笑" in text or "草" in text))
         or (not plain and _has_emoji(text))
     ):
-        # An ASCII text outside Japanese can only hold emoticons (the other alternatives are
-        # non-ASCII, or the "www" laugh skipped below): their own, faster pattern.
-        pattern = _EMOTICON if plain and language != "ja" else _EMOJI
+        # Outside Japanese, a text without emoji, 笑 or 草 can only hold emoticons (the "www"
+        # laugh is skipped below): their own, faster pattern.
+        pattern = (
+            _EMOTICON
+            if language != "ja"
+            and (plain or ("笑" not in text and "草" not in text and not _has_emoji(text)))
+            else _EMOJI
+        )
         for em in pattern.findall(text):
             if em[0] == "w" and language != "ja":  # "www" laughs in Japanese only (not URLs)
                 continue
