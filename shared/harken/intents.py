@@ -195,7 +195,6 @@ def _gate(language: str) -> tuple[Any, frozenset[tuple[str, str]]]:
 
 
 _Q_MARK = re.compile(r"[?？]")
-_SENTENCE = re.compile(r"(?<=[.!?。！？\n])\s*")
 
 
 def detect(text: str, language: str | None, sentiment: Sentiment) -> list[str]:
@@ -209,12 +208,10 @@ def detect(text: str, language: str | None, sentiment: Sentiment) -> list[str]:
             live.update(keys)
     # Questions: a question mark, or a sentence that opens like a question.
     question = "?" in folded or "？" in folded
-    if not question and ("cue", "question") in live:
-        q = _pattern("question", lang)
-        if lang == "ja":
-            question = bool(q.search(folded))
-        else:
-            question = any(q.search(s) for s in _SENTENCE.split(folded) if s.endswith("?"))
+    # Japanese questions often end without a mark. Elsewhere a question-like opening counted
+    # only in a sentence ending with "?", and there is none here.
+    if not question and lang == "ja" and ("cue", "question") in live:
+        question = bool(_pattern("question", lang).search(folded))
     found: set[str] = set()
     if question:
         found.add("question")

@@ -9,7 +9,6 @@ per item; good on the sentences people post, unsure (None) on text with no words
 from __future__ import annotations
 
 import re
-from collections import Counter
 from functools import lru_cache
 
 from harken.normalize import fold, words
@@ -78,6 +77,7 @@ _MARKERS: dict[str, str] = {
     "ã": "pt",
     "õ": "pt",
 }
+_MARKER_CHARS = re.compile("[" + "".join(_MARKERS) + "]")
 _TOKEN = re.compile(r"[a-zà-ÿœß']+")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -129,14 +129,12 @@ def detect(text: str) -> str | None:
     elif not _LATIN.search(text.lower()):
         return None
     votes: dict[str, float] = {}
-    # Stopword hits counted at C speed per language tuple (in order of first appearance, so
-    # ties still go to the language seen first), then spread over their languages.
-    for langs, n in Counter(map(_stopword_index().get, words(text))).items():
-        if langs:
-            for lang in langs:
-                votes[lang] = votes.get(lang, 0.0) + n
+    # Only the stopword hits are visited (filtered at C speed), in text order.
+    for langs in filter(None, map(_stopword_index().get, words(text))):
+        for lang in langs:
+            votes[lang] = votes.get(lang, 0.0) + 1.0
     if not plain:
-        for ch in set(sample) & _MARKERS.keys():
+        for ch in set(_MARKER_CHARS.findall(sample)):
             lang = _MARKERS[ch]
             votes[lang] = votes.get(lang, 0.0) + 1.5
     if not votes:
