@@ -97,7 +97,7 @@ class _Plan:
         for p in self.exclude_plain:
             if p in norm:
                 return True
-        return any(contains_phrase(norm, p) for p in self.exclude_other)
+        return bool(self.exclude_other) and any(contains_phrase(norm, p) for p in self.exclude_other)
 
     def is_official(self, url_key: str, author: str | None, item_host: str) -> bool:
         for prefix in self.official:
@@ -130,7 +130,7 @@ def _plan(watch: WatchIn) -> _Plan:
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class _ItemView:
     """One item's derived data, computed once and shared by every watch that looks at it."""
 
@@ -247,10 +247,12 @@ class _Index:
                 return None
         if official:
             category = "smm"
-        elif any(m.kind != "lead" for m in matches):
-            category = "reputation"
         else:
             category = "crowd_marketing"
+            for m in matches:
+                if m.kind != "lead":
+                    category = "reputation"
+                    break
         # Every field is already valid (matches and sentiment are models, the rest literals):
         # skip pydantic's validation.
         return _construct(

@@ -325,7 +325,9 @@ def _tables(language: str) -> _Tables:
 
 
 # A word of three capitals or more somewhere (a necessary condition for "shouting").
-_CAPS = re.compile("[A-ZÀ-ÖØ-ÞА-ЯЁ]{3}")
+# (Written as one class then {2}: a pattern that opens with a character class is scanned for
+# its first character at C speed; "{3}" alone is tried at every position.)
+_CAPS = re.compile("[A-ZÀ-ÖØ-ÞА-ЯЁ][A-ZÀ-ÖØ-ÞА-ЯЁ]{2}")
 _RAW_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|[,.;:!?¿¡…—–()\"«»“”？！。、，]")
 _ENDS = frozenset(".!?…？！。")
 
