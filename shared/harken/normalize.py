@@ -30,6 +30,7 @@ _SCRIPT_EDGE = re.compile(
     f"(?<=[^\\W{_CJK_CLASS}])(?=[{_CJK_CLASS}])|(?<=[{_CJK_CLASS}])(?=[^\\W{_CJK_CLASS}])"
 )
 _NON_WORD = re.compile(r"[\W_]+")
+_WORD_RUN = re.compile(r"[^\W_]+")
 
 
 def _build_fold_table() -> dict[int, str]:
@@ -51,6 +52,7 @@ _FOLD = _build_fold_table()
 
 
 _LATIN_MARKED = re.compile("[\u00c0-\u024f]")
+_BEYOND_LATIN1 = re.compile("[^\x00-\xff]")
 _LATIN1_FOLD = bytes(
     ord(_FOLD[code]) if code in _FOLD and len(_FOLD[code]) == 1 else code for code in range(256)
 )
@@ -67,7 +69,6 @@ _ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*|[,.;:!?()\"]")
 # And for a folded text of Latin-1 characters: the Latin-1 letters of [^\W\d_] as a plain class.
 _LATIN1_LETTERS = "a-z" + re.escape("".join(chr(c) for c in range(128, 256) if re.match(r"[^\W\d_]", chr(c))))
 _LATIN1_WORD = re.compile(f"[{_LATIN1_LETTERS}]+(?:'[{_LATIN1_LETTERS}]+)*|[,.;:!?¿¡…—–()\"«»“”？！。、，]")
-_BEYOND_LATIN1 = re.compile("[^\x00-\xff]")
 # Tokens of `words` that are clause punctuation, not words.
 PUNCTUATION: frozenset[str] = frozenset(',.;:!?¿¡…—–()"«»“”？！。、，')
 
@@ -82,10 +83,9 @@ def fold(text: str) -> str:
     else:
         folded = text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
         folded = folded.casefold()
-        latin1 = folded.encode("latin-1", "replace")
-        if latin1.count(b"?") == folded.count("?"):
+        if not _BEYOND_LATIN1.search(folded):
             # Latin-1 only (German, French, Spanish...): one bytes.translate removes the accents.
-            folded = latin1.translate(_LATIN1_FOLD).decode("latin-1")
+            folded = folded.encode("latin-1").translate(_LATIN1_FOLD).decode("latin-1")
         elif _LATIN_MARKED.search(folded):
             # str.translate with a dict is slow: only pay for it when there are accents.
             folded = folded.translate(_FOLD)
@@ -129,7 +129,8 @@ def normalize(text: str) -> str:
         return " " + " ".join(latin1.split()) + " "
     if _HAS_CJK.search(folded):
         folded = _SCRIPT_EDGE.sub(" ", folded)
-    return " " + " ".join(_NON_WORD.sub(" ", folded).split()) + " "
+    # The runs of word characters between what _NON_WORD replaces.
+    return " " + " ".join(_WORD_RUN.findall(folded)) + " "
 
 
 def is_cjk_char(ch: str) -> bool:
