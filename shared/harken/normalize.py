@@ -30,6 +30,8 @@ _SCRIPT_EDGE = re.compile(
     f"(?<=[^\\W{_CJK_CLASS}])(?=[{_CJK_CLASS}])|(?<=[{_CJK_CLASS}])(?=[^\\W{_CJK_CLASS}])"
 )
 _NON_WORD = re.compile(r"[\W_]+")
+# Runs of word characters that are all CJK or all not (the tokens of _SCRIPT_EDGE then _NON_WORD).
+_CJK_WORD_RUN = re.compile(f"[^\\W_{_CJK_CLASS}]+|(?:(?=\\w)[{_CJK_CLASS}])+")
 _WORD_RUN = re.compile(r"[^\W_]+")
 
 
@@ -128,7 +130,8 @@ def normalize(text: str) -> str:
         latin1 = folded.encode("latin-1").translate(_LATIN1_SPACE).decode("latin-1")
         return " " + " ".join(latin1.split()) + " "
     if _HAS_CJK.search(folded):
-        folded = _SCRIPT_EDGE.sub(" ", folded)
+        # The same runs, also split where a CJK character meets another word character.
+        return " " + " ".join(_CJK_WORD_RUN.findall(folded)) + " "
     # The runs of word characters between what _NON_WORD replaces.
     return " " + " ".join(_WORD_RUN.findall(folded)) + " "
 
