@@ -750,13 +750,17 @@ class Matcher:
                 cache.clear()
                 self._clean.clear()
                 self._typo_tokens.clear()
-                unknown = novel
+                unknown = set(novel)
             for tok in unknown:
                 hit = self._near_words(tok)
                 if hit:
                     cache[tok] = hit
                     if any(dist for _w, dist in hit):
                         self._typo_tokens.add(tok)
+                elif tok.isdigit():
+                    # Numbers (serials, prices, dates) are rarely seen twice: not cached, so
+                    # the clean set stays small (and fast) with the words that recur.
+                    novel.discard(tok)
                 else:
                     self._clean.add(tok)
             novel.difference_update(self._clean)
