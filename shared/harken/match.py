@@ -667,7 +667,8 @@ class Matcher:
 
     def build(self) -> Matcher:
         for pattern, refs in self._patterns.items():
-            self._automaton.add_word(pattern, tuple(refs))
+            # (owner, key, exact Match) per term: the scan loop does no attribute or cache work.
+            self._automaton.add_word(pattern, tuple((r.owner, (r.kind, r.term), r.match()) for r in refs))
         if self._patterns:
             self._automaton.make_automaton()
         exact_words: set[str] = set()
@@ -724,9 +725,9 @@ class Matcher:
         `typos=False` skips the typo search (when the prefilter ruled typos out)."""
         found: dict[int, dict[tuple[TermKind, str], Match]] = {}
         if self._patterns:
-            for _end, refs in self._automaton.iter(norm):
-                for ref in refs:
-                    found.setdefault(ref.owner, {})[(ref.kind, ref.term)] = ref.match()
+            for _end, hits in self._automaton.iter(norm):
+                for owner, key, match in hits:
+                    found.setdefault(owner, {})[key] = match
         if self._cjk_seeds and " " in norm.strip() and has_cjk(norm):
             # Japanese writes "アクメ・クラウド" for "アクメクラウド": CJK terms also match across spaces.
             for _end, refs in self._cjk_automaton.iter(norm.replace(" ", "")):
