@@ -287,10 +287,12 @@ class _Tables:
             parts = tuple(phrase.replace("’", "'").split())
             self.phrases.setdefault(parts[0], []).append((parts, v))
         self.valence: dict[str, float] = {}
-        # Per token: whether the scoring loop has anything to do with it (punctuation, a
-        # contrast word, a phrase's first word, or a valence that is not a negator's or
-        # booster's); the loop visits only those tokens.
-        self.active: dict[str, bool] = {}
+        # Per token, what the scoring loop does with it, computed once per distinct token:
+        # 0 for nothing (the loop skips it), else (kind, phrases starting with it or None,
+        # valence or 0) with kind PUNCT, CONTRAST or WORD.
+        self.info: dict[str, Any] = {}
+        # Per token that can modify a following word: (negates, booster value or None).
+        self.mods: dict[str, tuple[bool, float | None]] = {}
 
     def value(self, tok: str) -> float:
         v = self.valence.get(tok)
@@ -300,23 +302,41 @@ class _Tables:
             v = self.valence[tok] = _lookup(tok, self.words, self.stems)
         return v
 
-    def flags(self, tokens: list[str]) -> list[bool]:
-        """`active` of each token (computed once per distinct token)."""
-        active = self.active
-        codes = list(map(active.get, tokens))
+    def codes(self, tokens: list[str]) -> list[Any]:
+        """`info` of each token (the new ones computed first)."""
+        info = self.info
+        codes = list(map(info.get, tokens))
         if None in codes:
-            if len(active) > 50_000:
-                active.clear()
+            if len(info) > 50_000:
+                info.clear()
+                self.mods.clear()
             for tok in tokens:
-                if tok not in active:
-                    active[tok] = bool(
-                        tok in PUNCTUATION
-                        or tok in self.contrast
-                        or tok in self.phrases
-                        or (self.value(tok) and tok not in self.negators and tok not in self.boosters)
-                    )
-            codes = list(map(active.__getitem__, tokens))
-        return codes  # type: ignore[return-value]
+                if tok not in info:
+                    info[tok] = self._info(tok)
+            codes = list(map(info.__getitem__, tokens))
+        return codes
+
+    def _info(self, tok: str) -> Any:
+        negates = tok in self.negators or tok.endswith("n't")
+        boost = self.boosters.get(tok)
+        if negates or boost is not None:
+            self.mods[tok] = (negates, boost)
+        if tok in PUNCTUATION:
+            return (_PUNCT, None, 0.0)
+        if tok in self.contrast:
+            return (_CONTRAST_WORD, None, 0.0)
+        v = self.value(tok)
+        if not v or tok in self.negators or tok in self.boosters:
+            v = 0.0
+        plist = self.phrases.get(tok)
+        if plist is None and not v:
+            return 0
+        return (_WORD_KIND, plist, v)
+
+
+_PUNCT = 1
+_CONTRAST_WORD = 2
+_WORD_KIND = 3
 
 
 @lru_cache(maxsize=8)
@@ -346,8 +366,6 @@ def _in_question(tokens: list[str]) -> list[bool]:
 
 def _score_spaced(text: str, language: str) -> float:
     t = _tables(language)
-    negators, boosters, contrast, phrases = t.negators, t.boosters, t.contrast, t.phrases
-    valence = t.valence
     tokens = words(text)
     shouting = False
     raw: list[str] = tokens
@@ -361,35 +379,35 @@ def _score_spaced(text: str, language: str) -> float:
     after = False
     clause = 0  # negation and boosters do not reach across punctuation
     question = _in_question(tokens) if "?" in tokens or "？" in tokens else None
-    for i in compress(range(len(tokens)), t.flags(tokens)):
-        tok = tokens[i]
-        if tok in PUNCTUATION:
+    codes = t.codes(tokens)
+    mods = t.mods
+    for i in compress(range(len(tokens)), codes):
+        kind, plist, v = codes[i]
+        if kind == _PUNCT:
             clause = i + 1
             continue
-        if tok in contrast:
+        if kind == _CONTRAST_WORD:
             after = True
             total_before *= 0.5
             continue
-        if tok in phrases:
-            for parts, pv in phrases[tok]:
+        if plist is not None:
+            for parts, pv in plist:
                 if tuple(tokens[i : i + len(parts)]) == parts:
                     total_phrases += pv
-        v = valence.get(tok)
-        if v is None:
-            v = t.value(tok)
-        if not v or tok in negators or tok in boosters:
+        if not v:
             continue
         scale = 0.0
         negated = False
         for back in (1, 2, 3):
             if i - back < clause:
                 break
-            prev = tokens[i - back]
-            if prev in negators or prev.endswith("n't"):
-                negated = True
-            b = boosters.get(prev)
-            if b is not None:
-                scale += b if back == 1 else b * (0.95 if back == 2 else 0.9)
+            m = mods.get(tokens[i - back])
+            if m is not None:
+                if m[0]:
+                    negated = True
+                b = m[1]
+                if b is not None:
+                    scale += b if back == 1 else b * (0.95 if back == 2 else 0.9)
         # French: "ne ... pas" puts "pas" after the verb ("je n'aime pas").
         if language == "fr" and i + 1 < len(tokens) and tokens[i + 1] in ("pas", "jamais", "plus", "rien"):
             negated = True
