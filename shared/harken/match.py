@@ -649,6 +649,7 @@ class Matcher:
     _clean: set[str] = field(default_factory=set)
     _typo_tokens: set[str] = field(default_factory=set)  # tokens of _near with a distance > 0
     _form_words: list[frozenset[str]] = field(default_factory=list)  # per typo form, its words
+    _near_info: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = field(default_factory=dict)
     _cjk_seeds: tuple[str, ...] = ()
     prefilter: Prefilter | None = None
     _built: bool = False
@@ -751,6 +752,7 @@ class Matcher:
                 cache.clear()
                 self._clean.clear()
                 self._typo_tokens.clear()
+                self._near_info.clear()
                 unknown = set(novel)
             for tok in unknown:
                 hit = self._near_words(tok)
@@ -769,11 +771,15 @@ class Matcher:
         if self._typo_tokens.isdisjoint(novel):
             return
         near = {tok: cache[tok] for tok in novel}
-        # Candidate forms: those with a typo'd word in this text.
-        candidates = {
-            fi for hits in near.values() for word, dist in hits if dist for fi, _pos in self._word_index[word]
-        }
-        near_words = {word for hits in near.values() for word, _dist in hits}
+        # Candidate forms: those with a typo'd word in this text (per token, in the order of
+        # its hits and their forms: the set is built in the same order as ever).
+        candidates: set[int] = set()
+        near_words: set[str] = set()
+        info = self._near_info
+        for tok in near:
+            forms, words = info.get(tok) or self._info_of(tok)
+            candidates.update(forms)
+            near_words.update(words)
         form_words = self._form_words
         starts: list[int] | None = None
         for fi in candidates:
@@ -789,6 +795,14 @@ class Matcher:
                 starts = list(compress(range(len(tokens)), map(near.__contains__, tokens)))
             if self._form_at(tf, tokens, near, starts):
                 found.setdefault(tf.ref.owner, {})[(tf.ref.kind, tf.ref.term)] = tf.ref.match("typo")
+
+    def _info_of(self, tok: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        """(forms with a word this token is a typo of, the term words it is near) of a token of
+        _near, computed once."""
+        hits = self._near[tok]
+        forms = tuple(fi for word, dist in hits if dist for fi, _pos in self._word_index[word])
+        got = self._near_info[tok] = (forms, tuple(word for word, _dist in hits))
+        return got
 
     @staticmethod
     def _form_at(
