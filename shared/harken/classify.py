@@ -142,6 +142,13 @@ class _ItemView:
     _sentiment: Sentiment | None = None
     _intents: list[str] | None = None
     _url_parts: tuple[str, str, str] | None = None
+    _facts: tuple[str | None, Sentiment, list[str]] | None = None
+
+    def facts(self) -> tuple[str | None, Sentiment, list[str]]:
+        """(language, sentiment, intents), each computed once, in that order."""
+        if self._facts is None:
+            self._facts = (self.language, self.sentiment, self.intents)
+        return self._facts
 
     @property
     def body(self) -> str:
@@ -209,6 +216,14 @@ class _Index:
         found: dict[int, dict[Any, Match]]
         view = _ItemView(item=item, raw=raw, backend=self.backend)
         found = self.matcher.find(view.norm, typos=bool(flags & TYPO)) if flags else {}
+        out: list[tuple[int, Classification]] = []
+        if not self.query_only and not self.any_official:
+            # The common case: the owners are those with a term match.
+            for i in sorted(found) if len(found) > 1 else found:
+                result = self._decide(self.plans[i], view, found[i], False)
+                if result is not None:
+                    out.append((i, result))
+            return out
         owners = set(found)
         owners.update(self.query_only)
         official: set[int] = set()
@@ -218,7 +233,6 @@ class _Index:
                 if self.plans[i].is_official(key, item.author, host):
                     official.add(i)
             owners |= official
-        out: list[tuple[int, Classification]] = []
         for i in sorted(owners) if len(owners) > 1 else owners:
             result = self._decide(self.plans[i], view, found.get(i, {}), i in official)
             if result is not None:
@@ -232,7 +246,12 @@ class _Index:
             return None
         if plan.languages and view.language and view.language not in plan.languages:
             return None
-        matches = sorted(found.values(), key=_kind_order) if len(found) > 1 else list(found.values())
+        matches = list(found.values())
+        if len(matches) == 2:
+            if _KIND_ORDER[matches[1].kind] < _KIND_ORDER[matches[0].kind]:
+                matches.reverse()
+        elif len(matches) > 2:
+            matches.sort(key=_kind_order)
         if not official:
             if plan.query is not None:
                 _key, host, path = view.url_parts()
@@ -255,13 +274,14 @@ class _Index:
                     break
         # Every field is already valid (matches and sentiment are models, the rest literals):
         # skip pydantic's validation.
+        language, sentiment, intents = view.facts()
         return _construct(
             {
                 "matches": matches,
                 "category": category,
-                "sentiment": view.sentiment,
-                "intents": list(view.intents),
-                "language": view.language,
+                "sentiment": sentiment,
+                "intents": list(intents),
+                "language": language,
             },
         )
 
