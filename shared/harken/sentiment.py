@@ -594,13 +594,17 @@ class LexiconBackend:
     name = "lexicon"
 
     def score(self, text: str, language: str | None) -> Sentiment:
-        lang = (language or "en").split("-")[0].lower()
-        if lang == "ja" or (lang not in _NEGATORS and not text.isascii() and _has_kana_or_han(text)):
-            total = _score_ja(text)
-            lang = "ja"
-        else:
-            lang = lang if lang in LANGUAGES else "en"
+        if language in _NEGATORS:  # a plain code of a spaced language (the common case)
+            lang: str = language  # type: ignore[assignment]
             total = _score_spaced(text, lang)
+        else:
+            lang = (language or "en").split("-")[0].lower()
+            if lang == "ja" or (lang not in _NEGATORS and not text.isascii() and _has_kana_or_han(text)):
+                total = _score_ja(text)
+                lang = "ja"
+            else:
+                lang = lang if lang in LANGUAGES else "en"
+                total = _score_spaced(text, lang)
         total = _extras(text, total, lang)
         score = round(_normalise(total), 4)
         # A label of label_for and a score in [-1, 1]: valid by construction, skip validation.
