@@ -61,7 +61,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             metrics.add_metric(name="ItemsFetched", unit=MetricUnit.Count, value=r.items)
             if r.status != "ok":
                 metrics.add_metric(name=f"Fetch_{r.status}", unit=MetricUnit.Count, value=1)
-                logger.warning(
+                # a job waiting out its backoff or a source without credentials is expected news
+                log = logger.info if r.status in ("backoff", "skipped") else logger.warning
+                log(
                     "source did not deliver",
                     extra={"job": r.job.key, "status": r.status, "error": r.error, "failures": r.failures},
                 )

@@ -11,7 +11,7 @@ Paths served (query strings are accepted and ignored):
     reddit         GET  /search.json, /search, /r/<sub>/new.json, /r/<sub>/new, /r/<sub>/search.json
                    POST /api/v1/access_token
     hackernews     GET  /api/v1/search_by_date
-    mastodon       GET  /api/v1/timelines/tag/<tag>
+    mastodon       GET  /api/v1/timelines/tag/<tag>, /api/v2/search
     bluesky        POST /xrpc/com.atproto.server.createSession, /xrpc/com.atproto.server.refreshSession
                    GET  /xrpc/app.bsky.feed.searchPosts
     stackexchange  GET  /2.3/search/advanced
@@ -55,6 +55,7 @@ _GET_JSON: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/(?:r/[^/]+/)?(?:search|new)(?:\.json)?$"), "reddit_search.json"),
     (re.compile(r"^/api/v1/search_by_date$"), "hn_algolia_search_by_date.json"),
     (re.compile(r"^/api/v1/timelines/tag/[^/]+$"), "mastodon_tag_timeline.json"),
+    (re.compile(r"^/api/v2/search$"), "mastodon_search.json"),
     (re.compile(r"^/xrpc/app\.bsky\.feed\.searchPosts$"), "bluesky_searchPosts.json"),
     (re.compile(r"^/2\.3/search/advanced$"), "stackexchange_search_advanced.json"),
     (re.compile(r"^/search/issues$"), "github_search_issues.json"),
@@ -75,6 +76,10 @@ def _fake_jwt(lifetime: int) -> str:
 
 
 def _load(name: str) -> bytes:
+    if name == "mastodon_search.json":
+        # full-text search answers the same statuses as the recorded hashtag timeline, wrapped
+        statuses = json.loads((DATA / "mastodon_tag_timeline.json").read_bytes())
+        return json.dumps({"accounts": [], "statuses": statuses, "hashtags": []}).encode()
     body = (DATA / name).read_bytes()
     if name == "stackexchange_search_advanced.json":
         # The recorded wrapper asks for a 10 s `backoff`; the demo runs several Stack Exchange
@@ -181,7 +186,7 @@ def start_replay_server(host: str = "127.0.0.1", port: int = 0) -> ReplayServer:
 
 def replay_env(base_url: str) -> dict[str, str]:
     """Environment that points every source at the replay server, allows its loopback address
-    and supplies dummy credentials for the sources that need them (Bluesky, YouTube)."""
+    and supplies dummy credentials for the sources that need them (Bluesky, YouTube, Mastodon search)."""
     env = {f"HARKEN_{name}_BASE_URL": base_url for name in SOURCES}
     env.update(
         {
@@ -189,6 +194,7 @@ def replay_env(base_url: str) -> dict[str, str]:
             "HARKEN_BLUESKY_HANDLE": "demo.bsky.social",
             "HARKEN_BLUESKY_APP_PASSWORD": "replay-app-password",
             "HARKEN_YOUTUBE_API_KEY": "replay-youtube-key",
+            "HARKEN_MASTODON_TOKEN": "replay-mastodon-token",
         }
     )
     return env

@@ -1,7 +1,9 @@
-"""Mastodon hashtag timelines: `GET https://<instance>/api/v1/timelines/tag/<tag>?any[]=…`.
+"""Mastodon hashtag timelines: `GET https://<instance>/api/v1/timelines/tag/<tag>?any[]=…`, and
+full-text search `GET /api/v2/search?q=…&type=statuses` when a token is configured.
 
-Full-text search needs a user token and only finds opted-in posts, so hashtags are the keyword
-proxy (up to 4 per request). Paging forward uses `min_id` (ids compared as integers). An
+Full-text search needs a user token and only finds opted-in (`indexable`) posts, so hashtags are
+the keyword proxy that always runs (up to 4 per request); search jobs (source `mode: search`) are
+skipped without HARKEN_MASTODON_TOKEN. Paging forward uses `min_id` (ids compared as integers). An
 instance that closed its public hashtag feeds answers 401: set HARKEN_MASTODON_TOKEN."""
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from harken.models import Item
-from harken.sources.base import Cursor, FetchJob, FetchResult, SourceError
+from harken.sources.base import Cursor, FetchJob, FetchResult, SourceError, SourceSkipped
 from harken.sources.normalize import clean_author, clean_language, clean_url, host_of, make_item, parse_date
 from harken.text import html_to_text
 
@@ -65,7 +67,45 @@ def instance_base(job: FetchJob, ctx: Any) -> str:
     return ctx.base_url(SOURCE, f"{parts.scheme}://{parts.netloc}")
 
 
+def _advanced(cursor: Cursor, data: list[Any], min_id: Any) -> Cursor:
+    ids = [_int(s.get("id")) for s in data if isinstance(s, dict)]
+    state = dict(cursor.state)
+    if ids:
+        state["min_id"] = str(max([*ids, _int(min_id or 0)]))
+    return Cursor(cursor.watermark, list(cursor.seen), cursor.etag, cursor.last_modified, state)
+
+
+async def search(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetime) -> FetchResult:
+    """Full-text search of one term (statuses only), newest since the cursor's min_id."""
+    token = ctx.credential("HARKEN_MASTODON_TOKEN")
+    if not token:
+        raise SourceSkipped(
+            "mastodon: full-text search needs HARKEN_MASTODON_TOKEN (hashtag timelines still run)"
+        )
+    base = instance_base(job, ctx)
+    params: list[tuple[str, Any]] = [
+        ("q", job.query),
+        ("type", "statuses"),
+        ("limit", 40),
+        ("resolve", "false"),
+    ]
+    min_id = cursor.state.get("min_id")
+    if min_id:
+        params.append(("min_id", str(min_id)))
+    response = await http.request(
+        "GET", f"{base}/api/v2/search", params=params, headers={"Authorization": f"Bearer {token}"}
+    )
+    data = response.json_object()
+    statuses = data.get("statuses") or []
+    if not isinstance(statuses, list):
+        raise SourceError("mastodon: search answered without a statuses list", kind="bad_payload")
+    items = parse_statuses(statuses, now, host_of(str(job.source.get("instance") or "")))
+    return FetchResult(items=items, cursor=_advanced(cursor, statuses, min_id))
+
+
 async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetime) -> FetchResult:
+    if job.source.get("mode") == "search":
+        return await search(job, cursor, http, ctx, now)
     tags = [t for t in job.query.split() if t] or [str(t) for t in job.source.get("tags") or []]
     if not tags:
         raise SourceError("mastodon: no hashtag to follow", kind="bad_job")
@@ -91,11 +131,4 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
         raise
     data = response.json()
     items = parse_statuses(data, now, host_of(str(job.source.get("instance") or "")))
-    ids = [_int(s.get("id")) for s in data if isinstance(s, dict)]
-    state = dict(cursor.state)
-    if ids:
-        state["min_id"] = str(max([*ids, _int(min_id or 0)]))
-    return FetchResult(
-        items=items,
-        cursor=Cursor(cursor.watermark, list(cursor.seen), cursor.etag, cursor.last_modified, state),
-    )
+    return FetchResult(items=items, cursor=_advanced(cursor, data, min_id))

@@ -118,6 +118,8 @@ def _youtube(watch: Watch) -> list[str]:
     return or_chunks(search_terms(watch), joiner="|", max_len=500)[:3]
 
 
+MASTODON_SEARCH_TERMS = 5
+
 _QUERIES: dict[str, Callable[[Watch], list[str]]] = {
     "reddit": _reddit,
     "hackernews": _per_term,
@@ -152,6 +154,10 @@ def plan_jobs(watch: Watch) -> list[FetchJob]:
             tags = _unique([t for t in tags if t])[: 4 * 6]
             for start in range(0, len(tags), 4):
                 jobs.append(job(" ".join(tags[start : start + 4]), listing_terms))
+            # full-text search of the same terms; it runs only where a token is configured
+            search = {**source, "mode": "search"}
+            for term in search_terms(watch)[:MASTODON_SEARCH_TERMS]:
+                jobs.append(job(term, listing_terms, search))
         elif kind in _QUERIES:
             for query in _QUERIES[kind](watch):
                 jobs.append(job(query))

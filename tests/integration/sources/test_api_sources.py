@@ -271,3 +271,29 @@ def test_lemmy_instance_without_api_v3_falls_back_to_v4(server: LocalServer) -> 
         make_ctx(server.base_url),
     )
     assert outcome.result is not None and len(outcome.result.items) == 4
+
+
+def test_mastodon_full_text_search_runs_with_a_token(server: LocalServer) -> None:
+    statuses = json.loads(fixture_bytes("mastodon_tag_timeline.json"))
+    server.routes["/api/v2/search"] = Reply(
+        body=json.dumps({"accounts": [], "statuses": statuses, "hashtags": []}).encode()
+    )
+    source = {"type": "mastodon", "instance": "https://mastodon.social", "mode": "search"}
+    ctx = make_ctx(server.base_url, credentials={"HARKEN_MASTODON_TOKEN": "tok"})
+    [first] = run([(job(source, "Acme Cloud"), Cursor())], ctx)
+    assert first.result is not None and len(first.result.items) == 4
+    request = server.requests[0]
+    assert request.path == "/api/v2/search"
+    assert request.query["q"] == ["Acme Cloud"] and request.query["type"] == ["statuses"]
+    assert request.headers["authorization"] == "Bearer tok"
+    [second] = run([(job(source, "Acme Cloud"), first.result.cursor)], ctx)
+    assert server.requests[1].query["min_id"] == [first.result.cursor.state["min_id"]]
+    assert second.result is not None and second.result.items == []
+
+
+def test_mastodon_full_text_search_is_skipped_without_a_token(server: LocalServer) -> None:
+    source = {"type": "mastodon", "instance": "https://mastodon.social", "mode": "search"}
+    [outcome] = run([(job(source, "Acme Cloud"), Cursor())], make_ctx(server.base_url))
+    assert isinstance(outcome.error, SourceSkipped)
+    assert "HARKEN_MASTODON_TOKEN" in str(outcome.error)
+    assert server.requests == []

@@ -47,6 +47,8 @@ def test_plan_jobs_builds_source_specific_queries() -> None:
     ]
     assert [j.query for j in by_type["hackernews"]] == ["Acme Cloud", "AcmeCloud", "best cloud backup"]
     assert by_type["mastodon"][0].query == "acmecloud bestcloudbackup"
+    searches = [j for j in by_type["mastodon"] if j.source.get("mode") == "search"]
+    assert [j.query for j in searches] == ["Acme Cloud", "AcmeCloud", "best cloud backup"]
     assert by_type["youtube"][0].query == '"Acme Cloud"|AcmeCloud|"best cloud backup"'
     assert len({j.key for j in jobs}) == len(jobs)
 
