@@ -197,44 +197,69 @@ def _gate(language: str) -> tuple[Any, frozenset[tuple[str, str]]]:
 _Q_MARK = re.compile(r"[?？]")
 
 
+_BITS = {key: 1 << n for n, key in enumerate(_KEYS)}
+_QUESTION = _BITS[("cue", "question")]
+_COMPLAINT = _BITS[("cue", "complaint")]
+_PURCHASE = _BITS[("cue", "purchase_intent")]
+_RECOMMEND = _BITS[("cue", "recommendation_request")]
+_PRAISE = _BITS[("cue", "praise")]
+_REQUEST = _BITS[("extra", "request")]
+_COMPARE_BIT = _BITS[("extra", "compare")]
+
+
+@lru_cache(maxsize=16)
+def _masks(language: str) -> tuple[Any, int, dict[int, re.Pattern[str]]]:
+    """_gate with its key sets as bit masks (an automaton over the same literals), and the
+    language's patterns by bit."""
+    auto, always = _gate(language)
+    masked = None
+    if auto is not None:
+        masked = ahocorasick.Automaton()
+        for lit, keys in auto.items():
+            mask = 0
+            for key in keys:
+                mask |= _BITS[key]
+            masked.add_word(lit, mask)
+        masked.make_automaton()
+    always_mask = 0
+    for key in always:
+        always_mask |= _BITS[key]
+    patterns = {
+        _BITS[key]: _pattern(key[1], language) if key[0] == "cue" else _extra(key[1], language)
+        for key in _KEYS
+    }
+    return masked, always_mask, patterns
+
+
 def detect(text: str, language: str | None, sentiment: Sentiment) -> list[str]:
     """The intents of a text, in the contract's order."""
     lang = language if language in ("en", "ja", "ru", "de", "es", "fr") else "en"
     folded = fold(text)
-    auto, always = _gate(lang)
-    live = set(always)
+    auto, live, patterns = _masks(lang)
     if auto is not None:
-        for _end, keys in auto.iter(folded):
-            live.update(keys)
-    # Questions: a question mark, or a sentence that opens like a question.
+        for _end, mask in auto.iter(folded):
+            live |= mask
+    # Questions: a question mark. Japanese questions often end without one. (Elsewhere a
+    # question-like opening counted only in a sentence ending with "?", and there is none.)
     question = "?" in folded or "？" in folded
-    # Japanese questions often end without a mark. Elsewhere a question-like opening counted
-    # only in a sentence ending with "?", and there is none here.
-    if not question and lang == "ja" and ("cue", "question") in live:
-        question = bool(_pattern("question", lang).search(folded))
-    found: set[str] = set()
-    if question:
-        found.add("question")
+    if not question and lang == "ja" and live & _QUESTION:
+        question = bool(patterns[_QUESTION].search(folded))
     score = sentiment.score
-    if score <= -0.5 or (
-        score < 0.3 and ("cue", "complaint") in live and _pattern("complaint", lang).search(folded)
-    ):
-        found.add("complaint")
-    if ("cue", "purchase_intent") in live and _pattern("purchase_intent", lang).search(folded):
-        found.add("purchase_intent")
+    out: list[str] = []
+    if score <= -0.5 or (score < 0.3 and live & _COMPLAINT and patterns[_COMPLAINT].search(folded)):
+        out.append("complaint")
+    if question:
+        out.append("question")
+    if live & _PURCHASE and patterns[_PURCHASE].search(folded):
+        out.append("purchase_intent")
     if (
-        (
-            (question or lang == "ja")
-            and ("cue", "recommendation_request") in live
-            and _pattern("recommendation_request", lang).search(folded)
-        )
-        or (("extra", "request") in live and _extra("request", lang).search(folded))
-        or (question and ("extra", "compare") in live and _extra("compare", lang).search(folded))
+        ((question or lang == "ja") and live & _RECOMMEND and patterns[_RECOMMEND].search(folded))
+        or (live & _REQUEST and patterns[_REQUEST].search(folded))
+        or (question and live & _COMPARE_BIT and patterns[_COMPARE_BIT].search(folded))
     ):
-        found.add("recommendation_request")
+        out.append("recommendation_request")
     if (score >= 0.6 and not question) or (
-        score > 0.2 and ("cue", "praise") in live and _pattern("praise", lang).search(folded)
+        score > 0.2 and live & _PRAISE and patterns[_PRAISE].search(folded)
     ):
-        found.add("praise")
-    order = ("complaint", "question", "purchase_intent", "recommendation_request", "praise")
-    return [i for i in order if i in found]
+        out.append("praise")
+    return out
