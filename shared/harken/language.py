@@ -85,6 +85,7 @@ _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _UKRAINIAN = re.compile(r"[іїєґ]")
 _LATIN = re.compile(r"[a-z]")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _LATIN_RUN = re.compile(r"[a-z]+")
 _CYRILLIC_RUN = re.compile(r"[\u0400-\u04ff]+")
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -126,7 +127,7 @@ def detect(text: str) -> str | None:
         script = _script(sample)
         if script is not False:
             return script if isinstance(script, str) else None
-    elif not _LATIN.search(text.lower()):
+    elif not _ASCII_LETTER.search(text):
         return None
     votes: dict[str, float] = {}
     # Only the stopword hits are visited (filtered at C speed), in text order.
@@ -134,11 +135,14 @@ def detect(text: str) -> str | None:
         for lang in langs:
             votes[lang] = votes.get(lang, 0.0) + 1.0
     if not plain:
-        for ch in set(_MARKER_CHARS.findall(sample)):
+        # In a fixed order (set order varied with the hash seed, and so did ties).
+        for ch in sorted(set(_MARKER_CHARS.findall(sample))):
             lang = _MARKERS[ch]
             votes[lang] = votes.get(lang, 0.0) + 1.5
     if not votes:
         return "en"
+    if len(votes) == 1:
+        return next(iter(votes))
     return max(votes.items(), key=lambda kv: (kv[1], kv[0] == "en"))[0]
 
 
