@@ -104,6 +104,52 @@ def slack_body(mention: Mention, watch: Watch, *, api_url: str) -> bytes:
     return json.dumps(slack_message(mention, watch, api_url=api_url), ensure_ascii=False).encode()
 
 
+def spike_body(
+    watch: Watch,
+    alert: Sequence[Any],
+    window: str,
+    end: str,
+    examples: Sequence[Mention],
+    *,
+    fmt: str,
+    api_url: str,
+) -> bytes:
+    """A spike alert as JSON (`event: spike`) or as a Slack message."""
+    kinds = [
+        {
+            "kind": v.kind,
+            "count": v.count,
+            "baseline_mean": round(v.mean, 2),
+            "threshold": round(v.threshold, 2),
+        }
+        for v in alert
+    ]
+    if fmt == "slack":
+        lines = [
+            f"*Spike* for watch *{_slack_escape(watch.name)}* between {window} and {end}:",
+            *[f"• {k['kind']}: {k['count']} mentions (baseline {k['baseline_mean']}/window)" for k in kinds],
+            *[f"• <{_slack_escape(m.url)}|{_slack_escape((m.title or m.text)[:80])}>" for m in examples],
+        ]
+        text = "\n".join(lines)
+        return json.dumps(
+            {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]},
+            ensure_ascii=False,
+        ).encode()
+    payload = {
+        "event": "spike",
+        "watch_id": watch.id,
+        "watch_name": watch.name,
+        "window_start": window,
+        "window_end": end,
+        "kinds": kinds,
+        "examples": [m.public() for m in examples],
+        "mentions_url": f"{api_url}/mentions?watch_id={watch.id}&since={window}&until={end}"
+        if api_url
+        else None,
+    }
+    return json.dumps(payload, ensure_ascii=False).encode()
+
+
 @dataclass
 class WebhookRequest:
     """One POST to make. `secret` is resolved plaintext and never logged or repr'd."""

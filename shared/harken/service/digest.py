@@ -148,7 +148,7 @@ def check_spikes(watch: Watch, deps: DigestDeps, now: datetime) -> str:
     from harken.rules import spike_windows
     from harken.store.dynamo import mention_from_item
 
-    if not watch.alerts.spikes or not watch.alerts.email:
+    if not watch.alerts.spikes or not (watch.alerts.email or watch.alerts.webhooks):
         return "spikes_off"
     policy = deps.settings.spike_policy()
     reach_start = now - (policy.baseline_windows + 2) * policy.window
@@ -169,12 +169,56 @@ def check_spikes(watch: Watch, deps: DigestDeps, now: datetime) -> str:
             mention_from_item(i) for i in items_between(deps.mentions.table, watch.id, window_start, end)
         ]
         negative_first = sorted(examples, key=lambda m: (m.sentiment.score, -m.published_at.timestamp()))[:5]
-        rendered = render_spike(
-            watch, decision.alert, window, iso(end), negative_first, api_url=deps.settings.api_url
-        )
-        outcome = "spike_" + _claimed_send(
-            f"spike#{watch.id}#{window}", lambda: _send(watch, rendered, deps, "spike"), deps
-        )
+        if watch.alerts.email:
+            rendered = render_spike(
+                watch, decision.alert, window, iso(end), negative_first, api_url=deps.settings.api_url
+            )
+            outcome = "spike_" + _claimed_send(
+                f"spike#{watch.id}#{window}", lambda: _send(watch, rendered, deps, "spike"), deps
+            )
+        if watch.alerts.webhooks:
+            sent = _spike_webhooks(watch, decision.alert, window, iso(end), negative_first, deps)
+            if not watch.alerts.email:
+                outcome = "spike_sent" if sent else "spike_already_sent"
     if outcome != "spike_in_flight" and decision.active != previous:
         ledger.set_spike_state(deps.state, watch.id, decision.active)
     return outcome
+
+
+class SpikeWebhooksFailed(RuntimeError):
+    """A spike webhook could not be delivered: the tick fails, so its retry (or the next tick,
+    while the episode is not yet recorded) tries again; the ledger skips what went."""
+
+
+def _spike_webhooks(
+    watch: Watch, alert: Any, window: str, end: str, examples: list[Any], deps: DigestDeps
+) -> int:
+    """POST the spike to each of the watch's webhooks once per (spike, webhook); the number sent now."""
+    from harken.alerts.secrets import resolve_secret
+    from harken.alerts.webhook import WebhookRequest, hook_key, post_all, spike_body
+
+    requests = []
+    for hook in watch.alerts.webhooks:
+        delivery_id = f"spike#{watch.id}#{window}#webhook#{hook_key(hook.url)}"
+        if ledger.claim(deps.state, delivery_id, deps.clock()) is not Claim.CLAIMED:
+            continue
+        try:
+            secret = resolve_secret(hook.secret, deps.client("secretsmanager")) if hook.secret else None
+        except Exception:
+            ledger.release(deps.state, delivery_id)
+            raise
+        body = spike_body(watch, alert, window, end, examples, fmt=hook.format, api_url=deps.settings.api_url)
+        requests.append(WebhookRequest(delivery_id, hook.url, body, secret, event="spike"))
+    results = post_all(requests, allow_private=deps.settings.allow_private_urls, require_https=True)
+    failed = []
+    for result in results:
+        if result.ok:
+            deps.state.complete_delivery(result.delivery_id, f"HTTP {result.status}")
+        elif result.permanent:
+            ledger.refuse(deps.state, result.delivery_id, result.error)
+        else:
+            ledger.release(deps.state, result.delivery_id)
+            failed.append(result.error)
+    if failed:
+        raise SpikeWebhooksFailed(f"{len(failed)} spike webhooks failed: {failed[0]}")
+    return sum(1 for r in results if r.ok)

@@ -147,3 +147,58 @@ def test_spike_alerts_once_per_spike_and_quiet_new_watch_does_not_fire(stack: St
     fourth = _tick(app, tick + timedelta(hours=3))
     assert third["counts"].get("spike_sent", 0) == 0 and fourth["counts"]["spike_sent"] == 1
     assert len(sent_emails()) == 2
+
+
+def test_spike_reaches_webhooks_once_signed_and_as_slack(stack: Stack, receiver) -> None:
+    import json
+
+    from harken.alerts.webhook import verify
+    from harken.models import Webhook
+
+    tick = datetime(2026, 3, 9, 12, 5, tzinfo=UTC)
+    end = datetime(2026, 3, 9, 12, tzinfo=UTC)
+    hooks = [
+        Webhook(url=receiver.url + "/json", format="json", secret="s3cret"),
+        Webhook(url=receiver.url + "/slack", format="slack"),
+    ]
+    watch = make_watch(watch_id="w_hooks", email=[], webhooks=hooks, created_at=tick - timedelta(days=3))
+    stack.watches.put(watch)
+    n = _seed_hours(stack, watch, end, {h: 1 for h in range(1, 60)}, 0, label="neutral", score=0.0)
+    _seed_hours(stack, watch, end, {0: 25}, n)
+    app = load_function("digest")
+
+    first = _tick(app, tick)
+    _tick(app, tick)  # a retried tick sends nothing twice
+    assert first["counts"]["spike_sent"] == 1
+    assert sent_emails() == []
+    by_path = {a["path"]: a for a in receiver.accepted}
+    assert sorted(by_path) == ["/json", "/slack"] and len(receiver.accepted) == 2
+    payload = json.loads(by_path["/json"]["body"])
+    assert payload["event"] == "spike" and payload["watch_id"] == "w_hooks"
+    assert {k["kind"] for k in payload["kinds"]} == {"volume", "negative"}
+    assert payload["examples"] and payload["examples"][0]["id"].startswith("m_")
+    headers = {k.lower(): v for k, v in by_path["/json"]["headers"].items()}
+    assert verify(by_path["/json"]["body"], "s3cret", headers["x-harken-signature"])
+    assert headers["x-harken-event"] == "spike"
+    assert "Spike" in json.loads(by_path["/slack"]["body"])["text"]
+
+
+def test_a_spike_webhook_that_fails_is_retried_by_the_next_run(stack: Stack, receiver) -> None:
+    import pytest
+    from harken.models import Webhook
+
+    tick = datetime(2026, 3, 9, 12, 5, tzinfo=UTC)
+    end = datetime(2026, 3, 9, 12, tzinfo=UTC)
+    hook = Webhook(url=receiver.url + "/json", format="json")
+    watch = make_watch(watch_id="w_retry", email=[], webhooks=[hook], created_at=tick - timedelta(days=3))
+    stack.watches.put(watch)
+    n = _seed_hours(stack, watch, end, {h: 1 for h in range(1, 60)}, 0, label="neutral", score=0.0)
+    _seed_hours(stack, watch, end, {0: 25}, n)
+    app = load_function("digest")
+    receiver.status = 503
+    with pytest.raises(Exception, match="watch steps failed"):  # the scheduled retry runs it again
+        _tick(app, tick)
+    receiver.status = 200
+    assert _tick(app, tick)["counts"]["spike_sent"] == 1
+    _tick(app, tick)
+    assert len(receiver.accepted) == 1
