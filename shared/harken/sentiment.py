@@ -187,6 +187,7 @@ _JA_BOOSTERS = (
     "かなり",
     "マジで",
 )
+_JA_BOOSTER = re.compile("|".join(map(re.escape, _JA_BOOSTERS)))
 _JA_CONTRAST = re.compile(r"けど|けれど|でも|しかし|ですが|だが")
 
 
@@ -443,7 +444,7 @@ def _score_ja(text: str) -> float:
         last_end = end
         v = valence
         window = folded[max(0, start - 6) : start]
-        if any(b in window for b in _JA_BOOSTERS):
+        if _JA_BOOSTER.search(window):
             v += _BOOST if v > 0 else -_BOOST
         if _JA_NEGATION.match(folded[end + 1 : end + 8]):
             v *= _NEG_SCALAR
