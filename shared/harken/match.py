@@ -706,7 +706,7 @@ class Matcher:
         out: list[tuple[str, int]] = []
         if token in self._word_index:
             out.append((token, 0))
-        if len(token) >= 4 and token not in self.common_words and not token.isdigit():
+        if len(token) >= 4 and not token.isdigit() and token not in self.common_words:
             depth = 2 if len(token) >= 7 else 1
             seen: set[str] = set()
             for d in _deletes(token, depth):
@@ -755,15 +755,17 @@ class Matcher:
                 self._near_info.clear()
                 unknown = set(novel)
             for tok in unknown:
+                if tok.isdigit() and tok not in self._word_index:
+                    # A number that is no term word is near none either. Not cached as clean:
+                    # numbers (serials, prices, dates) rarely recur, and the clean set stays
+                    # small (and fast) with the words that do.
+                    novel.discard(tok)
+                    continue
                 hit = self._near_words(tok)
                 if hit:
                     cache[tok] = hit
                     if any(dist for _w, dist in hit):
                         self._typo_tokens.add(tok)
-                elif tok.isdigit():
-                    # Numbers (serials, prices, dates) are rarely seen twice: not cached, so
-                    # the clean set stays small (and fast) with the words that recur.
-                    novel.discard(tok)
                 else:
                     self._clean.add(tok)
             novel.difference_update(self._clean)
