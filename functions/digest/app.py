@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from harken.observability import logger, metrics
 
-logger = Logger(service="harken")
-metrics = Metrics(namespace="Harken", service="harken")
 _deps: Any = None
 
 

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
-logger = Logger(service="harken")
-metrics = Metrics(namespace="Harken", service="harken")
+from harken.observability import logger, metrics
 
 _stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 _queue_processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -102,10 +102,12 @@ def run_fetch_batch(
     now = now or time.time()
     report = BatchReport()
     pairs = []
+    failures_before: dict[str, int] = {}
     for job in jobs:
         cursor, meta = state.get_cursor(job.key)
+        failures_before[job.key] = int(meta.get("failures", 0))
         if meta.get("retry_at", 0) > now:
-            report.jobs.append(JobReport(job, status="backoff", failures=int(meta.get("failures", 0))))
+            report.jobs.append(JobReport(job, status="backoff", failures=failures_before[job.key]))
             continue
         pairs.append((job, cursor))
     outcomes = asyncio.run(run_jobs(pairs, ctx)) if pairs else []
@@ -117,9 +119,7 @@ def run_fetch_batch(
                 report.jobs.append(JobReport(job, status="skipped", error=str(error)))
                 state.record_failure(job.key, str(error), now + BACKOFF_MAX_SECONDS)
                 continue
-            cursor_meta = state.get_cursor(job.key)[1]
-            failures = int(cursor_meta.get("failures", 0)) + 1
-            retry_at = now + backoff_seconds(failures, error.retry_after)
+            retry_at = now + backoff_seconds(failures_before[job.key] + 1, error.retry_after)
             failures = state.record_failure(job.key, f"{error.kind}: {error}", retry_at)
             report.jobs.append(JobReport(job, status="source_error", error=str(error), failures=failures))
             continue

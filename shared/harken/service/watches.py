@@ -3,15 +3,12 @@ passed in; webhook secrets leave the document before it is stored (harken.alerts
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from harken.ids import new_watch_id
 from harken.models import Watch, WatchIn
 from harken.store.dynamo import WatchRepo
-
-SQS_BATCH = 10
 
 
 class WatchNotFound(LookupError):
@@ -91,15 +88,7 @@ def poll_watch(repo: WatchRepo, tenant_id: str, watch_id: str, *, sqs: Any, queu
     watch = repo.get(tenant_id, watch_id)
     if watch is None:
         raise WatchNotFound(watch_id)
+    from harken.service.fetching import send_jobs
     from harken.sources import plan_jobs  # the source planner: only this route needs it
 
-    jobs = plan_jobs(watch)
-    for start in range(0, len(jobs), SQS_BATCH):
-        chunk = jobs[start : start + SQS_BATCH]
-        response = sqs.send_message_batch(
-            QueueUrl=queue_url,
-            Entries=[{"Id": str(i), "MessageBody": json.dumps(job.to_dict())} for i, job in enumerate(chunk)],
-        )
-        if response.get("Failed"):
-            raise RuntimeError(f"{len(response['Failed'])} fetch jobs were not queued")
-    return len(jobs)
+    return send_jobs(sqs, queue_url, plan_jobs(watch))
