@@ -122,6 +122,17 @@ def term_forms(term: str, kind: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
+def plural_form(form: str) -> str | None:
+    """The English-style plural of a Latin-script term form ("acme drive" -> "acme drives"),
+    or None when its last word is too short, not alphabetic or not Latin."""
+    if not form.isascii():
+        return None
+    last = form.rsplit(" ", 1)[-1]
+    if len(last) < 3 or not last.isalpha():
+        return None
+    return form + ("es" if last.endswith(("s", "x", "z", "ch", "sh")) else "s")
+
+
 def _pattern(form: str) -> str:
     return form if has_cjk(form) else f" {form} "
 
@@ -656,7 +667,20 @@ class Matcher:
 
     def add(self, owner: int, kind: TermKind, term: str) -> None:
         ref = TermRef(owner, kind, term)
-        for form in term_forms(term, kind):
+        forms = term_forms(term, kind)
+        plurals: list[str] = []
+        if kind in TYPO_KINDS:
+            # "my two Acme Drives died": the plural of a brand, product or trademark names it
+            # exactly (a one-word term whose plural is an ordinary word is left out).
+            for form in forms:
+                plural = plural_form(form)
+                if plural and plural not in forms and (" " in form or plural not in self.common_words):
+                    plurals.append(plural)
+        for plural in plurals:
+            refs = self._patterns.setdefault(_pattern(plural), [])
+            if ref not in refs:
+                refs.append(ref)
+        for form in forms:
             refs = self._patterns.setdefault(_pattern(form), [])
             if ref not in refs:
                 refs.append(ref)

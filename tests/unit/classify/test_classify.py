@@ -37,6 +37,23 @@ def test_road_abbreviation_matches_the_written_out_address():
     assert compile_watch(watch).classify(item("meet at 5 Mill tomorrow")) is None
 
 
+def test_plural_of_a_product_or_trademark_names_it(acme):
+    compiled = compile_watch(acme)
+    for text, term in (
+        ("Both my Acme Vaults died within a week", "Acme Vault"),
+        ("We bought two VaultSyncs for the office", "VaultSync"),
+    ):
+        result = compiled.classify(item(text))
+        assert result is not None, text
+        assert (term, "exact") in {(m.term, m.how) for m in result.matches}, text
+
+
+def test_plural_of_a_one_word_term_that_is_an_ordinary_word_is_not_a_match():
+    watch = WatchIn.model_validate({"name": "x", "terms": {"brand": ["Drive"]}, "typos": False})
+    assert compile_watch(watch).classify(item("Drive is down")) is not None
+    assert compile_watch(watch).classify(item("two external drives failed")) is None
+
+
 def test_word_boundaries_in_spaced_scripts(acme):
     compiled = compile_watch(acme)
     assert compiled.classify(item("AcmeCloudyNight weather")) is None
