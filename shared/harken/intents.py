@@ -121,9 +121,34 @@ _COMPARE: dict[str, str] = {
 }
 
 
+# A question people post without its question mark ("anyone know a good backup service",
+# "does anyone use Acme for work"): a sentence that opens with an unmistakable asking phrase.
+# Openings that also start statements and headlines ("How I fixed...", "Why we left...") are
+# not in these lists.
+_OPEN = r"(?:^|[.!\n]\s*)"
+_OPENERS: dict[str, str] = {
+    "en": _OPEN + r"(?:does anyone|do any of you|has anyone|have any of you|"
+    r"anyone (?:know|knows|have|has|tried|using|use|else|recommend)|"
+    r"can (?:anyone|someone|somebody|i|you)|could (?:anyone|someone|somebody)|"
+    r"is (?:there (?:a|an|any)|it (?:worth|possible|just me|safe))|"
+    r"how (?:do|can|should|would) (?:i|we|you)|what(?:'s| is| are) the (?:best|difference)|"
+    r"which (?:one|is better|\w+(?: \w+)? (?:should|would|do) (?:i|we))|should i|where (?:can|do|should) (?:i|we)|"
+    r"why (?:does|do|is|are|did|can'?t|won'?t|doesn'?t|isn'?t))\b",
+    "de": _OPEN + r"(?:(?:kennt|weiss|hat|nutzt) (?:jemand|ihr)|kann (?:mir )?jemand|gibt es|"
+    r"wie (?:kann|soll) ich|lohnt (?:es )?sich|was ist (?:der|die|das) beste|warum (?:geht|funktioniert|ist))\b",
+    "es": _OPEN + r"(?:alguien (?:sabe|conoce|usa|ha|tiene|recomienda)|(?:como|donde) puedo|"
+    r"hay (?:alguna|algun)|cual es (?:el|la) mejor|vale la pena|por que no)\b",
+    "fr": _OPEN + r"(?:quelqu'un (?:sait|connait|a|utilise|peut)|est-ce que|comment (?:faire|puis-je|on)|"
+    r"y a-t-il|quel(?:le)? est (?:le|la) meilleur|vaut-il|pourquoi (?:est-ce|ca))\b",
+    "ru": _OPEN + r"(?:кто-нибудь|кто нибудь|как (?:мне|можно)|есть ли|стоит ли|"
+    r"какой (?:\w+ )?(?:лучше|выбрать)|почему (?:не|так))\b",
+    "ja": r"(?!)",  # the question cues cover Japanese questions without a question mark
+}
+
+
 @lru_cache(maxsize=64)
 def _extra(table: str, language: str) -> re.Pattern[str]:
-    source = _REQUESTS if table == "request" else _COMPARE
+    source = _REQUESTS if table == "request" else _OPENERS if table == "opener" else _COMPARE
     return re.compile(source.get(language) or source["en"])
 
 
@@ -167,6 +192,7 @@ _KEYS = (
     *(("cue", intent) for intent in _CUES),
     ("extra", "request"),
     ("extra", "compare"),
+    ("extra", "opener"),
 )
 
 
@@ -205,6 +231,7 @@ _RECOMMEND = _BITS[("cue", "recommendation_request")]
 _PRAISE = _BITS[("cue", "praise")]
 _REQUEST = _BITS[("extra", "request")]
 _COMPARE_BIT = _BITS[("extra", "compare")]
+_OPENER_BIT = _BITS[("extra", "opener")]
 
 
 @lru_cache(maxsize=16)
@@ -244,6 +271,8 @@ def detect(text: str, language: str | None, sentiment: Sentiment) -> list[str]:
     question = "?" in folded or "？" in folded
     if not question and lang == "ja" and live & _QUESTION:
         question = bool(patterns[_QUESTION].search(folded))
+    elif not question and live & _OPENER_BIT:
+        question = bool(patterns[_OPENER_BIT].search(folded))
     score = sentiment.score
     out: list[str] = []
     if score <= -0.5 or (score < 0.3 and live & _COMPLAINT and patterns[_COMPLAINT].search(folded)):

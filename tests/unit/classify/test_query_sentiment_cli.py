@@ -138,6 +138,41 @@ def test_dev_tuned_cues(text, label, intents):
     assert intents <= set(intents_mod.detect(text, lang, sentiment))
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("anyone know a good backup service for a small office", "en", {"question"}),
+        ("which kettle should I buy for a small office", "en", {"question", "recommendation_request"}),
+        ("Why does Acme Cloud keep logging me out", "en", {"question"}),
+        ("Love the new app. Does anyone else get sync errors since the update", "en", {"question"}),
+        ("Kennt jemand eine gute Alternative zu Acme Cloud", "de", {"question"}),
+        ("Alguien sabe cómo recuperar archivos borrados en Acme Cloud", "es", {"question"}),
+        ("Quelqu'un utilise Acme Cloud pour le travail", "fr", {"question"}),
+        ("Кто-нибудь пользуется Acme Cloud для работы", "ru", {"question"}),
+    ],
+)
+def test_questions_without_a_question_mark(text, language, expected):
+    from harken import intents as intents_mod
+
+    found = set(intents_mod.detect(text, language, get_backend().score(text, language)))
+    assert expected <= found, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How I fixed my Acme Cloud sync in ten minutes",
+        "Why we moved our backups off Acme Cloud",
+        "What Acme Cloud gets right about restores",
+        "Is Acme Cloud down again. Third time this week.",
+    ],
+)
+def test_statements_and_headlines_are_not_questions(text):
+    from harken import intents as intents_mod
+
+    assert "question" not in intents_mod.detect(text, "en", get_backend().score(text, "en"))
+
+
 def test_negation_stops_at_punctuation():
     # "sin" negates "avisar", not "vergüenza" after the comma.
     assert get_backend().score("Subió los precios sin avisar, qué vergüenza.", "es").label == "negative"
