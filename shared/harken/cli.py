@@ -464,7 +464,12 @@ def _dispatch_other(argv: list[str]) -> int | None:
     if argv[0] == "classify":
         from harken.classify_cli import main as classify_main
 
-        return classify_main(argv[1:], sys.stdin, sys.stdout, sys.stderr)
+        try:
+            return classify_main(argv[1:], sys.stdin, sys.stdout, sys.stderr)
+        except BrokenPipeError:
+            # The reader went away (`harken classify ... | head`): stop quietly, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
     if argv[0] == "local":
         from harken_local.cli import main as local_main
 
