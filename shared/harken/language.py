@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from harken.normalize import fold, words
+from harken.normalize import BEYOND_LATIN1_LEADS, fold, keep_bytes, words
 
 
 def _words(text: str) -> list[str]:
@@ -153,25 +153,36 @@ def _count(runs: re.Pattern[str], sample: str) -> int:
 
 def _script(sample: str) -> str | bool | None:
     """The language told by the script of a non-ASCII text, None for no letters, False for Latin."""
-    if not _BEYOND_LATIN1.search(sample):
+    # The UTF-8 lead bytes of the characters beyond Latin-1, in order (see normalize.has_leads):
+    # each script below is looked for only when its lead bytes are there.
+    leads = sample.encode("utf-8", "surrogatepass").translate(None, BEYOND_LATIN1_LEADS)
+    if not leads:
         # None of the scripts below: Latin, or no letters at all.
         return False if _LATIN.search(sample) else None
-    if _KANA.search(sample):
+    if b"\xe3" in leads and _KANA.search(sample):
         return "ja"
     latin_count = _count(_LATIN_RUN, sample)
-    if _CYRILLIC.search(sample):
+    if (b"\xd0" in leads or b"\xd1" in leads or b"\xd2" in leads or b"\xd3" in leads) and _CYRILLIC.search(
+        sample
+    ):
         cyr = _count(_CYRILLIC_RUN, sample)
         if cyr >= latin_count / 2:
             return "uk" if len(_UKRAINIAN.findall(sample)) > 2 else "ru"
-    if _HANGUL.search(sample):
+    if leads.translate(None, _HANGUL_LEADS) and _HANGUL.search(sample):
         return "ko"
-    if _HAN.search(sample):
+    if leads.translate(None, _HAN_LEADS) and _HAN.search(sample):
         han = _count(_HAN_RUN, sample)
         if han * 2 >= latin_count:
             return "zh"
-    for pattern, code in _OTHER_SCRIPTS:
-        if pattern.search(sample) and len(pattern.findall(sample)) * 2 > latin_count:
-            return code
+    if leads.translate(None, _OTHER_LEADS):
+        for pattern, code in _OTHER_SCRIPTS:
+            if pattern.search(sample) and len(pattern.findall(sample)) * 2 > latin_count:
+                return code
     if not latin_count:
         return None
     return False
+
+
+_HANGUL_LEADS = keep_bytes((0xEA, 0xED))  # U+A000-U+DFFF (Hangul syllables AC00-D7AF)
+_HAN_LEADS = keep_bytes((0xE4, 0xE9))  # U+4000-U+9FFF (CJK ideographs 4E00-9FFF)
+_OTHER_LEADS = keep_bytes((0xCD, 0xCF), (0xD6, 0xDB), (0xE0, 0xE0))  # Greek, Hebrew, Arabic, Thai

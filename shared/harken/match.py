@@ -27,7 +27,7 @@ from typing import Any
 import ahocorasick
 
 from harken.models import Match, TermKind
-from harken.normalize import camel_split, has_cjk, is_cjk_char, normalize_term
+from harken.normalize import camel_split, has_cjk, has_leads, is_cjk_char, keep_bytes, normalize_term
 
 TYPO_KINDS: frozenset[str] = frozenset({"brand", "variant", "product", "trademark"})
 _GLUE_KINDS: frozenset[str] = frozenset({"brand", "variant", "person", "product", "trademark"})
@@ -219,6 +219,8 @@ _FOLDABLE = re.compile(
     "[\u0100-\u024f\u1e00-\u1eff\u0300-\u036f\u1d00-\u1dff\u2070-\u209f\u2100-\u218f\u2460-\u24ff"
     "\ufb00-\ufb06\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff\U0001f100-\U0001f1ff]"
 )
+# The UTF-8 lead bytes of those characters (see normalize.has_leads).
+_FOLDABLE_LEADS = keep_bytes((0xC4, 0xC9), (0xCC, 0xCD), (0xE1, 0xE2), (0xEF, 0xF0))
 _EXTENDED_FOLD = str.maketrans(
     {ch: base for ch, base in _FOLD_BASE.items() if ord(ch) >= 0x100} | {"ẞ": "ss"}
 )
@@ -236,7 +238,7 @@ def latin_form(text: str) -> str:
     data = text.encode("latin-1", "replace")
     # Beyond Latin-1: compatibility forms that NFKC turns into Latin letters or digits
     # (full-width, ligatures, combining accents), and Latin Extended letters.
-    if data.count(b"?") != text.count("?") and _FOLDABLE.search(text):
+    if data.count(b"?") != text.count("?") and has_leads(text, _FOLDABLE_LEADS) and _FOLDABLE.search(text):
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
         text = text.translate(_EXTENDED_FOLD)

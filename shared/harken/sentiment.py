@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harken.models import Sentiment
-from harken.normalize import PUNCTUATION, fold, words
+from harken.normalize import PUNCTUATION, fold, keep_bytes, words
 
 
 def _words(text: str) -> list[str]:
@@ -460,20 +460,23 @@ def _score_ja(text: str) -> float:
 def _extras(text: str, total: float, language: str = "en") -> float:
     """Emoji and emoticons, exclamation marks, sarcasm."""
     plain = text.isascii()
+    # Lead bytes of the characters beyond U+2000 (see normalize.has_leads): E2 (symbols,
+    # dingbats), E3-E9 (kana, 笑, 草), F0 (emoji). Empty for most texts.
+    leads = b"" if plain else text.encode("utf-8", "surrogatepass").translate(None, _SYMBOL_LEADS)
+    emoji = bool(leads) and _has_emoji(text)
     if (
         ":" in text
         or ";" in text
         or "=" in text
         or "<" in text
         or (language == "ja" and ("w" in text or "笑" in text or "草" in text))
-        or (not plain and _has_emoji(text))
+        or emoji
     ):
         # Outside Japanese, a text without emoji, 笑 or 草 can only hold emoticons (the "www"
         # laugh is skipped below): their own, faster pattern.
         pattern = (
             _EMOTICON
-            if language != "ja"
-            and (plain or ("笑" not in text and "草" not in text and not _has_emoji(text)))
+            if language != "ja" and (plain or ("笑" not in text and "草" not in text and not emoji))
             else _EMOJI
         )
         for em in pattern.findall(text):
@@ -487,7 +490,7 @@ def _extras(text: str, total: float, language: str = "en") -> float:
         (
             not _SARCASM_CUES.isdisjoint(words(text))
             or "/s" in text
-            or (not plain and _SARCASM_SYMBOL.search(text) is not None)
+            or (bool(leads) and _SARCASM_SYMBOL.search(text) is not None)
         )
         and _may_be_sarcasm(text, plain)
         and _SARCASM.search(text)
@@ -523,6 +526,7 @@ _SARCASM_CUES = frozenset(
 )
 _SARCASM_SYMBOLS = ("さすが", "ありがとうございますね", "笑えない", "🙄", "😒", "🙃")
 _SARCASM_SYMBOL = re.compile("|".join(_SARCASM_SYMBOLS))
+_SYMBOL_LEADS = keep_bytes((0xE2, 0xE9), (0xF0, 0xF0))  # U+2000-U+9FFF, U+10000-U+3FFFF
 # The characters _has_emoji looks for: U+10000–U+3FFFF (UTF-8 lead byte F0), U+2600–U+27BF, ⭐.
 _MAY_BE_EMOJI = re.compile("[\U00010000-\U0003ffff\u2600-\u27bf\u2b50]")
 # A literal every match of _SARCASM contains (lower case), per alternative: searched for at C
