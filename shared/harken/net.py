@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -62,15 +62,7 @@ def assert_public_url(url: str, *, allow_private: bool = False, require_https: b
         raise UnsafeURL("the URL has no host")
     if allow_private:
         return
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
-    addresses = [str(literal)] if literal is not None else resolve(host)
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if not _is_public(ip):
-            raise UnsafeURL(f"{host} resolves to a non-public address ({ip})")
+    public_addresses(host)
 
 
 def guard_hook(allow_private: bool):  # type: ignore[no-untyped-def]
@@ -95,3 +87,75 @@ async def read_capped(response: httpx.Response, max_bytes: int = DEFAULT_MAX_BYT
             raise ResponseTooLarge(f"response is over the {max_bytes} byte cap")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def public_addresses(host: str) -> list[str]:
+    """The addresses of `host`, or UnsafeURL when any of them is not public."""
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    addresses = [str(literal)] if literal is not None else resolve(host)
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not _is_public(ip):
+            raise UnsafeURL(f"{host} resolves to a non-public address ({ip})")
+    return addresses
+
+
+def pinned_transport(**kwargs: Any) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose connections go only to checked public addresses.
+
+    The request hook checks a URL's host before the request is sent, but the connection then
+    resolves the name again: a DNS server that answers a public address first and a private
+    one next (rebinding) would get past the check. Here the connection itself resolves the
+    host once, refuses it if any address is not public, and connects to a checked address;
+    TLS still verifies the certificate against the host name (httpcore passes the name, not
+    the address, as the server name)."""
+    import httpx
+
+    transport = httpx.AsyncHTTPTransport(**kwargs)
+    pool = transport._pool
+    inner = getattr(pool, "_network_backend", None)
+    if inner is None:  # httpcore changed: fail loudly rather than send unpinned requests
+        raise RuntimeError("cannot pin connections: httpcore has no _network_backend on its pool")
+    pool._network_backend = cast(Any, _PinnedBackend(inner))  # duck-typed AsyncNetworkBackend
+    return transport
+
+
+class _PinnedBackend:
+    """An httpcore network backend that connects only to public addresses (pinned_transport)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> Any:
+        import asyncio
+
+        import httpcore
+
+        addresses = await asyncio.to_thread(public_addresses, host)
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        raise error or httpcore.ConnectError(f"cannot connect to {host}")
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> Any:
+        raise UnsafeURL("unix sockets are not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)

@@ -268,7 +268,7 @@ async def post_all_async(
     """POST every request, at most `concurrency` at once; one result per request, in order."""
     import httpx
 
-    from harken.net import guard_hook
+    from harken.net import guard_hook, pinned_transport
 
     policy = policy or RetryPolicy()
     if not requests:
@@ -276,6 +276,9 @@ async def post_all_async(
     sem = asyncio.Semaphore(max(1, concurrency))
     timeout = httpx.Timeout(policy.timeout_seconds, connect=policy.connect_timeout_seconds)
     limits = httpx.Limits(max_connections=max(1, concurrency), max_keepalive_connections=max(1, concurrency))
+    if transport is None and not allow_private:
+        # Connections go only to the public addresses checked at connect time (DNS rebinding).
+        transport = pinned_transport(limits=limits, trust_env=False)
     async with httpx.AsyncClient(
         timeout=timeout,
         limits=limits,

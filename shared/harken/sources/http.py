@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from harken.net import ResponseTooLarge, UnsafeURL, assert_public_url, read_capped
+from harken.net import ResponseTooLarge, UnsafeURL, assert_public_url, pinned_transport, read_capped
 from harken.sources.base import SourceError
 from harken.sources.context import FetchContext
 
@@ -169,12 +169,16 @@ def build_client(ctx: FetchContext, *, max_connections: int = 100) -> httpx.Asyn
         else:  # name resolution blocks: keep it off the event loop
             await asyncio.to_thread(assert_public_url, url, allow_private=False)
 
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=32)
     kwargs: dict[str, Any] = {"verify": _ssl_context()}
     if ctx.transport is not None:
         kwargs["transport"] = ctx.transport
+    elif not ctx.allow_private:
+        # Connections go only to the public addresses checked at connect time (DNS rebinding).
+        kwargs["transport"] = pinned_transport(verify=_ssl_context(), limits=limits, trust_env=False)
     return httpx.AsyncClient(
         timeout=httpx.Timeout(ctx.timeout, connect=ctx.connect_timeout),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=32),
+        limits=limits,
         headers={"User-Agent": ctx.user_agent, "Accept-Encoding": "gzip, deflate"},
         follow_redirects=True,
         max_redirects=5,

@@ -213,6 +213,28 @@ def test_loopback_feed_is_refused_without_allow_private(server: LocalServer) -> 
     assert server.requests == []
 
 
+def test_a_feed_name_rebound_to_loopback_after_the_check_is_never_dialled(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DNS rebinding: the name answers a public address to the request's SSRF check, then
+    # loopback to the next lookup. Pinned, the connection does that lookup itself, checks it,
+    # and never dials the local server.
+    server.routes["/feed.xml"] = Reply(body=fixture_bytes("atom_feed.xml"))
+    real = socket.getaddrinfo
+    answers = iter(["93.184.216.34"])
+
+    def rebinding(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host in ("feeds.rebind.example", b"feeds.rebind.example"):  # anyio passes bytes
+            return real(next(answers, "127.0.0.1"), port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    url = f"http://feeds.rebind.example:{server.base_url.rsplit(':', 1)[1]}/feed.xml"
+    [outcome] = run([(rss_job(url), Cursor())], make_ctx(server.base_url, allow_private=False))
+    assert outcome.error is not None and outcome.error.kind == "unsafe_url"
+    assert server.requests == []
+
+
 class _ToLocal(httpx.AsyncBaseTransport):
     """Sends every request for public.example to the local server (as if DNS said so)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,7 +42,14 @@ class _Receiver(BaseHTTPRequestHandler):
         status = self.statuses.pop(0) if self.statuses else 200
         if status == 200 and not verify(body, self.secret, self.headers.get("X-Harken-Signature")):
             status = 401
-        self.got.append({"status": status, "body": body, "delivery": self.headers.get("X-Harken-Delivery")})
+        self.got.append(
+            {
+                "status": status,
+                "body": body,
+                "delivery": self.headers.get("X-Harken-Delivery"),
+                "host": self.headers.get("Host"),
+            }
+        )
         self.send_response(status)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -166,6 +174,44 @@ def test_a_redirect_to_a_private_address_is_refused(monkeypatch: pytest.MonkeyPa
     )
     assert result.permanent and "169.254.169.254" in result.error
     assert seen == ["https://hooks.example.com/x"]  # the redirect target was never requested
+
+
+def test_dns_rebinding_between_the_check_and_the_connection_is_refused(
+    receiver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The name answers a public address to the checks, then loopback to whoever asks next (the
+    # connection): pinned, the connection resolves the name itself and dials only an address
+    # it has checked, so nothing reaches the receiver on 127.0.0.1.
+    real = socket.getaddrinfo
+    answers = iter(["93.184.216.34", "93.184.216.34"])
+
+    def rebinding(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in ("rebind.example", b"rebind.example"):  # anyio passes bytes
+            return real(next(answers, "127.0.0.1"), port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    port = receiver.url.split(":")[2].split("/")[0]
+    once = RetryPolicy(attempts=1, timeout_seconds=2)
+    [result] = post_all(
+        [WebhookRequest("d", f"http://rebind.example:{port}/hook", b"{}")], allow_private=False, policy=once
+    )
+    assert receiver.got == []
+    assert not result.ok and result.permanent and "127.0.0.1" in result.error
+
+
+def test_a_pinned_connection_dials_the_checked_address_under_the_host_name(
+    receiver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(net, "resolve", lambda host: ["127.0.0.1"])
+    monkeypatch.setattr(net, "_is_public", lambda ip: True)  # pretend loopback is public here
+    port = receiver.url.split(":")[2].split("/")[0]
+    watch = make_watch()
+    hook = Webhook(url=f"http://pinned.example:{port}/hook", secret="s3cret")
+    req = build_request(make_mention(1, watch=watch), watch, hook, "s3cret", api_url="")
+    [result] = post_all([req], allow_private=False, policy=FAST)
+    assert result.ok, result.error
+    assert receiver.got[0]["host"] == f"pinned.example:{port}"
 
 
 def test_plain_http_is_refused_in_aws(monkeypatch: pytest.MonkeyPatch) -> None:
