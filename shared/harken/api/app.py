@@ -50,7 +50,21 @@ def openapi_document() -> dict[str, Any]:
         description="Brand mentions found on the public web, and the workflow to handle them. "
         "Every route but /health and /docs needs the x-api-key header (a key belongs to one tenant).",
     )
-    return json.loads(document)
+    spec: dict[str, Any] = json.loads(document)
+    # Authentication: an API key in the x-api-key header, on every route but /health (and
+    # /docs, not in the document).
+    spec.setdefault("components", {})["securitySchemes"] = {
+        "apiKey": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "x-api-key",
+            "description": "A key of one tenant (HARKEN_API_KEYS locally; `harken keys create` in AWS).",
+        }
+    }
+    spec["security"] = [{"apiKey": []}]
+    for operation in spec.get("paths", {}).get("/health", {}).values():
+        operation["security"] = []
+    return spec
 
 
 @app.get("/docs", include_in_schema=False)

@@ -34,6 +34,15 @@ def test_openapi_document_lists_every_route_of_the_contract(api: Any) -> None:
     }  # fmt: skip
 
 
+def test_openapi_document_declares_the_api_key_on_every_route_but_health(api: Any) -> None:
+    doc = api.request("GET", "/openapi.json", key=KEY_A).json()
+    scheme = doc["components"]["securitySchemes"]["apiKey"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "x-api-key")
+    assert doc["security"] == [{"apiKey": []}]
+    assert doc["paths"]["/health"]["get"]["security"] == []
+    assert "security" not in doc["paths"]["/mentions"]["get"]  # the document-wide key applies
+
+
 def test_swagger_ui_is_served_without_a_key(api: Any) -> None:
     response = api.request("GET", "/docs")
     assert response.status == 200
