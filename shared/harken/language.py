@@ -130,20 +130,54 @@ def detect(text: str) -> str | None:
     elif not _ASCII_LETTER.search(text):
         return None
     votes: dict[str, float] = {}
+    tokens = words(text)
     # Only the stopword hits are visited (filtered at C speed), in text order.
-    for langs in filter(None, map(_stopword_index().get, words(text))):
+    for langs in filter(None, map(_stopword_index().get, tokens)):
         for lang in langs:
             votes[lang] = votes.get(lang, 0.0) + 1.0
+    if "'" in text or "’" in text:
+        # French elisions ("j'adore", "m'a", "qu'il") are French words of their own.
+        for tok in tokens:
+            if "'" in tok and tok.partition("'")[0] in _ELISIONS:
+                votes["fr"] = votes.get("fr", 0.0) + 1.0
     if not plain:
         # In a fixed order (set order varied with the hash seed, and so did ties).
         for ch in sorted(set(_MARKER_CHARS.findall(sample))):
             lang = _MARKERS[ch]
             votes[lang] = votes.get(lang, 0.0) + 1.5
-    if not votes:
-        return "en"
     if len(votes) == 1:
         return next(iter(votes))
-    return max(votes.items(), key=lambda kv: (kv[1], kv[0] == "en"))[0]
+    ranked = sorted(votes.items(), key=lambda kv: (kv[1], kv[0] == "en"), reverse=True)
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        # Nothing, or a tie ("Me encanta Acme Cloud": "me" is English and Spanish): the words
+        # of the sentiment lexicons of the other languages decide.
+        lexical = _lexicon_votes(
+            tokens, [lang for lang, v in ranked if v == ranked[0][1]] if ranked else None
+        )
+        if lexical:
+            return lexical
+    return ranked[0][0] if ranked else "en"
+
+
+# Elided articles and pronouns that open a French word ("l'", "qu'").
+_ELISIONS = frozenset(("j", "m", "l", "d", "c", "qu", "n", "s", "t", "jusqu", "lorsqu", "puisqu"))
+
+
+def _lexicon_votes(tokens: list[str], among: list[str] | None) -> str | None:
+    """The language (of `among`, or any but English when None) whose sentiment lexicon holds the
+    most of these words, when exactly one does best."""
+    from harken.sentiment import tables_for
+
+    counts: dict[str, int] = {}
+    for lang in among or ("de", "es", "fr"):
+        if lang in ("de", "es", "fr"):
+            value = tables_for(lang).value
+            counts[lang] = sum(1 for tok in tokens if len(tok) > 3 and value(tok))
+    if not counts:
+        return None
+    best = max(counts.values())
+    leaders = [lang for lang, n in counts.items() if n == best]
+    return leaders[0] if best and len(leaders) == 1 else None
 
 
 def _count(runs: re.Pattern[str], sample: str) -> int:

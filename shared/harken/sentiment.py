@@ -345,6 +345,11 @@ def _tables(language: str) -> _Tables:
     return _Tables(language)
 
 
+def tables_for(language: str) -> _Tables:
+    """The lexicon tables of a language (language detection asks them which words they know)."""
+    return _tables(language)
+
+
 # A word of three capitals or more somewhere (a necessary condition for "shouting").
 # (Written as one class then {2}: a pattern that opens with a character class is scanned for
 # its first character at C speed; "{3}" alone is tried at every position.)
