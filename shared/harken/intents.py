@@ -125,7 +125,7 @@ _COMPARE: dict[str, str] = {
 # "does anyone use Acme for work"): a sentence that opens with an unmistakable asking phrase.
 # Openings that also start statements and headlines ("How I fixed...", "Why we left...") are
 # not in these lists.
-_OPEN = r"(?:^|[.!\n]\s*)"
+_OPEN = r"(?:^|[.!\n]\s*)(?:[@#][\w.]+[,:]?\s+)*"  # sentence start, after any @handles
 _OPENERS: dict[str, str] = {
     "en": _OPEN + r"(?:does anyone|do any of you|has anyone|have any of you|"
     r"anyone (?:know|knows|have|has|tried|using|use|else|recommend)|"

@@ -144,6 +144,7 @@ def test_dev_tuned_cues(text, label, intents):
         ("anyone know a good backup service for a small office", "en", {"question"}),
         ("which kettle should I buy for a small office", "en", {"question", "recommendation_request"}),
         ("Why does Acme Cloud keep logging me out", "en", {"question"}),
+        ("@acmecloud why is my invoice doubled", "en", {"question"}),
         ("Love the new app. Does anyone else get sync errors since the update", "en", {"question"}),
         ("Kennt jemand eine gute Alternative zu Acme Cloud", "de", {"question"}),
         ("Alguien sabe cómo recuperar archivos borrados en Acme Cloud", "es", {"question"}),
@@ -176,3 +177,23 @@ def test_statements_and_headlines_are_not_questions(text):
 def test_negation_stops_at_punctuation():
     # "sin" negates "avisar", not "vergüenza" after the comma.
     assert get_backend().score("Subió los precios sin avisar, qué vergüenza.", "es").label == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Me encanta Acme Cloud", "es"),  # "me" is English and Spanish: the lexicon decides
+        ("J'adore Acme Cloud", "fr"),  # an elision is French
+        ("Acme Cloud m'a facturé deux fois, inadmissible", "fr"),
+        ("Acme Cloud is down", "en"),
+        ("Acme Cloud", "en"),  # nothing to tell it by: English
+    ],
+)
+def test_language_of_short_posts(text, expected):
+    from harken import language
+
+    assert language.detect(text) == expected
+
+
+def test_german_outrage_is_negative():
+    assert get_backend().score("Acme Cloud hat mein Konto gesperrt, unverschämt!", "de").label == "negative"
