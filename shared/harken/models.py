@@ -282,6 +282,12 @@ class Item(_Model):
     native_id: str | None = None
     community: str | None = None
 
+    @field_validator("published_at", mode="before")
+    @classmethod
+    def _unknown_time(cls, v: Any) -> Any:
+        # A source (or a `harken classify` line) that does not know when: fetched now.
+        return utcnow() if v is None or v == "" else v
+
     @field_validator("published_at")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:

@@ -100,6 +100,16 @@ def test_cli_writes_one_line_per_input_and_flags_bad_lines(tmp_path):
     assert rows[2] == {"matched": False}
 
 
+def test_cli_takes_an_item_whose_time_is_unknown(tmp_path):
+    watch = tmp_path / "w.json"
+    watch.write_text(json.dumps({"name": "Acme", "terms": {"brand": ["Acme Cloud"]}}))
+    line = {"source": "rss", "url": "https://r.example/1", "text": "Acme Cloud is down", "published_at": None}
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--watch", str(watch)], io.StringIO(json.dumps(line) + "\n"), out, err) == 0
+    row = json.loads(out.getvalue())
+    assert row["published_at"].endswith("Z") and row["matches"][0]["term"] == "Acme Cloud"
+
+
 def test_cli_rejects_a_bad_query_before_reading_input(tmp_path):
     watch = tmp_path / "w.json"
     watch.write_text(json.dumps({"name": "Acme", "query": "(acme"}))
