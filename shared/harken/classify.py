@@ -16,6 +16,7 @@ account are `smm` mentions without needing a term or satisfying the query.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -74,6 +75,18 @@ def _account(url_key: str) -> tuple[str, str] | None:
     if len(parts) == 1 and host in _ACCOUNT_HOSTS:
         return host, parts[0]
     return None
+
+
+# A hashtag with a capital inside it ("#AcmeCloudDown"), and where its CamelCase words meet.
+_HASHTAG = re.compile(r"#([^\W_]*[a-z0-9][^\W_]*[A-Z][^\W_]*)")
+_CAMEL_CUT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def hashtag_words(text: str) -> str:
+    """The words of a text's CamelCase hashtags ("#AcmeCloudDown" -> "Acme Cloud Down"), one
+    hashtag per line: terms are matched in them too, since people tag a brand inside a longer
+    hashtag. Empty when the text has none."""
+    return "\n".join(" ".join(_CAMEL_CUT.split(tag)) for tag in _HASHTAG.findall(text))
 
 
 @dataclass
@@ -137,6 +150,7 @@ class _ItemView:
     item: Item
     raw: str
     backend: SentimentBackend
+    scan: str = ""  # what terms are matched in: raw, plus the words of CamelCase hashtags
     _norm: str | None = None
     _language: Any = field(default=False)
     _sentiment: Sentiment | None = None
@@ -157,7 +171,7 @@ class _ItemView:
     @property
     def norm(self) -> str:
         if self._norm is None:
-            self._norm = normalize(self.raw)
+            self._norm = normalize(self.scan or self.raw)
         return self._norm
 
     @property
@@ -210,11 +224,16 @@ class _Index:
     def classify_all(self, item: Item) -> list[tuple[int, Classification]]:
         title = item.title
         raw = f"{title}\n{item.text}" if title else item.text
-        flags = self.prefilter.scan(raw)
+        scan = raw
+        if "#" in raw:
+            words = hashtag_words(raw)
+            if words:
+                scan = f"{raw}\n{words}"
+        flags = self.prefilter.scan(scan)
         if not flags and not self.query_only and not self.any_official:
             return []
         found: dict[int, dict[Any, Match]]
-        view = _ItemView(item=item, raw=raw, backend=self.backend)
+        view = _ItemView(item=item, raw=raw, backend=self.backend, scan=scan)
         found = self.matcher.find(view.norm, typos=bool(flags & TYPO)) if flags else {}
         out: list[tuple[int, Classification]] = []
         if not self.query_only and not self.any_official:

@@ -54,6 +54,13 @@ def test_plural_of_a_one_word_term_that_is_an_ordinary_word_is_not_a_match():
     assert compile_watch(watch).classify(item("two external drives failed")) is None
 
 
+def test_brand_inside_a_camelcase_hashtag_matches(acme):
+    result = compile_watch(acme).classify(item("#AcmeCloudDown again, third time this week"))
+    assert result is not None
+    assert ("Acme Cloud", "brand", "exact") in kinds(result)
+    assert compile_watch(acme).classify(item("#CloudDown everywhere today")) is None
+
+
 def test_word_boundaries_in_spaced_scripts(acme):
     compiled = compile_watch(acme)
     assert compiled.classify(item("AcmeCloudyNight weather")) is None
