@@ -36,7 +36,7 @@ _CUES: dict[str, dict[str, str]] = {
         r"outage|down again|unacceptable|worst|ripoff|rip-off|scam|fix (?:this|it)|price (?:hike|increase)|"
         r"raised (?:the )?prices?|complain\w*|failed|broken|terrible|awful|useless|disappoint\w*|"
         r"lost\b|confusing|can'?t find|keeps? (?:logging|crashing|failing|freezing)|logg?(?:ing|s) me out|"
-        r"doubled (?:the|its|their) price|leaving)",
+        r"doubled (?:the|its|their) price|leaving|crash(?:ed|es|ing)?\b|(?:is|are|was|went) down\b)",
         "de": r"(?:funktioniert nicht|geht nicht|kein(?:e)? antwort|erstattung|zuruckerstatt\w*|kundig\w*|"
         r"ausfall|abgesturzt|verloren|beschwerde|unverschamt|frechheit|abzocke|katastroph\w*|"
         r"preiserhohung|seit tagen|seit wochen|schon wieder|enttausch\w*|schlecht\w*|kaputt|fehler|"

@@ -170,6 +170,15 @@ def test_questions_without_a_question_mark(text, language, expected):
 
 
 @pytest.mark.parametrize(
+    "text", ["Acme Cloud is down", "AcmeClod app crashed", "The Acme Drive app keeps crashing"]
+)
+def test_outage_and_crash_reports_are_complaints(text):
+    from harken import intents as intents_mod
+
+    assert "complaint" in intents_mod.detect(text, "en", get_backend().score(text, "en"))
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "How I fixed my Acme Cloud sync in ten minutes",
