@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from harken.api import query as q
 from harken.api.deps import deps, tenant_of
-from harken.api.errors import BadRequest, NotFound
+from harken.api.errors import BadRequest, Conflict, NotFound
 from harken.api.responses import errors, ok
 from harken.api.schemas import IsoDateTime, MentionOut, MentionPage, MentionPatch
 from harken.api.workflow import apply_patch, public_view
@@ -125,13 +125,21 @@ def get_mention(id: MentionId) -> dict[str, Any]:
 @router.patch(
     "/mentions/<id>",
     summary="Handle a mention: status, note, assignee (every change is kept in its history)",
-    responses={200: ok(MentionOut, "the updated mention"), **errors(400, 401, 404, 413, 422)},
+    responses={200: ok(MentionOut, "the updated mention"), **errors(400, 401, 404, 409, 413, 422)},
 )
 def patch_mention(id: MentionId, body: Annotated[MentionPatch, Body(embed=False)]) -> dict[str, Any]:
     tenant = _tenant()
-    mention = _owned_mention(tenant, id)
     changes = body.model_dump(include=body.model_fields_set)
-    updated = apply_patch(mention, changes, now=utcnow())
-    if updated != mention:
-        deps().mentions.replace(updated)
-    return public_view(updated)
+    repo = deps().mentions
+    for _attempt in range(PATCH_ATTEMPTS):
+        mention, revision = repo.get_for_update(id) if id.startswith("m_") else (None, 0)
+        if mention is None or mention.tenant_id != tenant:
+            raise NotFound(NOT_FOUND, field="id")
+        updated = apply_patch(mention, changes, now=utcnow())
+        if updated == mention or repo.replace(updated, revision=revision):
+            return public_view(updated)
+        # Someone else changed it since we read it: apply this change on top of theirs.
+    raise Conflict("the mention is being changed by others right now; try again")
+
+
+PATCH_ATTEMPTS = 5

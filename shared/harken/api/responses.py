@@ -10,6 +10,7 @@ _WHY = {
     400: "bad input: the error names the field and the problem",
     401: "missing or unknown x-api-key",
     404: "no such resource for this API key",
+    409: "others kept changing the resource while this change was applied: try again",
     413: "request body over 256 KB",
     415: "the body is not JSON",
     422: "the body is well-formed JSON but not a valid document",

@@ -138,8 +138,31 @@ class MentionRepo:
         item = self.table.get_item(Key={"id": mention_id}).get("Item")
         return mention_from_item(item) if item else None
 
-    def replace(self, mention: Mention) -> None:
-        self.table.put_item(Item=mention_to_item(mention), ConditionExpression="attribute_exists(id)")
+    def get_for_update(self, mention_id: str) -> tuple[Mention | None, int]:
+        """A mention and its revision (how many times it was replaced), read consistently."""
+        item = self.table.get_item(Key={"id": mention_id}, ConsistentRead=True).get("Item")
+        if not item:
+            return None, 0
+        return mention_from_item(item), int(item.get("revision", 0))
+
+    def replace(self, mention: Mention, *, revision: int) -> bool:
+        """Store a changed mention if it is still at `revision` (optimistic locking: two people
+        handling the same mention never lose each other's change). False when someone else
+        replaced it since it was read: read it again and re-apply the change."""
+        item = mention_to_item(mention)
+        item["revision"] = revision + 1
+        condition = "attribute_exists(id) AND " + (
+            "(attribute_not_exists(revision) OR revision = :r)" if revision == 0 else "revision = :r"
+        )
+        try:
+            self.table.put_item(
+                Item=item, ConditionExpression=condition, ExpressionAttributeValues={":r": revision}
+            )
+        except Exception as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
 
     def query_bucket(
         self,

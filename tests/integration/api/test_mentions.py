@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from tests.integration.api.conftest import BASE, KEY_A, KEY_B, create_watch, make_mention, store
 
 
@@ -198,6 +200,41 @@ def test_bad_query_parameters_are_400_naming_the_field(api: Any) -> None:
         assert response.status == 400, (query, response.text)
         error = response.json()["error"]
         assert error["field"] == field and error["message"], (query, error)
+
+
+def test_concurrent_patches_keep_both_changes(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two people handle one mention at once: a change saved between this PATCH's read and its
+    write is not overwritten; this PATCH is applied on top of it."""
+    from harken.api.deps import deps
+    from harken.api.workflow import apply_patch
+    from harken.models import utcnow
+    from harken.store.dynamo import MentionRepo
+
+    watch = create_watch(api)
+    (mention,) = _seed_varied(watch["id"], "tenant-a", 1)
+    repo = deps().mentions
+    read = MentionRepo.get_for_update
+    raced: list[bool] = []
+
+    def read_then_race(self: Any, mention_id: str) -> Any:
+        got, revision = read(self, mention_id)
+        if not raced:  # a colleague saves their note right after our read
+            raced.append(True)
+            theirs = apply_patch(got, {"note": "called the customer"}, now=utcnow(), actor="colleague")
+            assert repo.replace(theirs, revision=revision)
+        return got, revision
+
+    monkeypatch.setattr(MentionRepo, "get_for_update", read_then_race)
+    response = api.request("PATCH", f"/mentions/{mention.id}", key=KEY_A, json_body={"status": "handled"})
+    assert response.status == 200, response.text
+    body = response.json()
+    assert body["status"] == "handled" and body["note"] == "called the customer"
+    assert [(h["field"], h["to"]) for h in body["history"]] == [
+        ("note", "called the customer"),
+        ("status", "handled"),
+    ]
+    stored = api.request("GET", f"/mentions/{mention.id}", key=KEY_A).json()
+    assert stored["note"] == "called the customer" and stored["status"] == "handled"
 
 
 def test_patch_workflow_records_history_and_time_to_handle(api: Any) -> None:
