@@ -285,7 +285,49 @@ def main() -> int:
     )
     print(f"peak traced memory         {peak / 1e6:>10.1f} MB (build + runs)")
     print(f"process max RSS            {rss_kb / 1024:>10.1f} MB (includes the interpreter and VADER)")
+    _stages(multi, make_full_non, make_full_match, run_bare, make_bare_non, run_vader, make_vader_match)
     return 0
+
+
+def _stages(multi, make_non, make_match, run_bare, make_bare, run_vader, make_vader) -> None:  # type: ignore[no-untyped-def]
+    """Where the time goes (info): each step of the path alone, as a multiple of the baseline's
+    time per item, each step timed alternately with its baseline (this machine's speed drifts)."""
+    from harken import intents, language
+    from harken.match import latin_form
+    from harken.normalize import normalize
+
+    index = multi._index
+    backend = index.backend
+
+    def texts(make):  # type: ignore[no-untyped-def]
+        return lambda: [it.text for it in make()]
+
+    def cost(fn, make, base, base_make) -> float:  # type: ignore[no-untyped-def]
+        """The step's time per item over the baseline's (median of 3 alternating pairs)."""
+        ratios = []
+        for _ in range(3):
+            ratios.append(_rate(base, base_make, 3) / _rate(fn, make, 3))
+        return statistics.median(ratios)
+
+    def analysis(batch: list[str]) -> None:
+        for t in batch:
+            lang = language.detect(t)
+            intents.detect(t, lang, backend.score(t, lang))
+
+    print("where the time goes (info): each step alone, in multiples of the baseline's time")
+    non = texts(make_non)
+    form = cost(lambda b: [latin_form(t) for t in b], non, run_bare, make_bare)
+    scan = cost(lambda b: [index.prefilter.scan(t) for t in b], non, run_bare, make_bare)
+    print(f"  non-matching, x bare scan: prefilter {scan:.2f} (of which building its scan form {form:.2f})")
+    match = texts(make_match)
+    steps = {
+        "prefilter": lambda b: [index.prefilter.scan(t) for t in b],
+        "normalize+match+typos": lambda b: [index.matcher.find(normalize(t)) for t in b],
+        "language": lambda b: [language.detect(t) for t in b],
+        "language+sentiment+intents": analysis,
+    }
+    parts = ", ".join(f"{name} {cost(fn, match, run_vader, make_vader):.2f}" for name, fn in steps.items())
+    print(f"  matching, x VADER: {parts}")
 
 
 if __name__ == "__main__":
