@@ -191,6 +191,7 @@ def replay_env(base_url: str) -> dict[str, str]:
     env.update(
         {
             "HARKEN_ALLOW_PRIVATE_URLS": "1",
+            "HARKEN_SOURCE_RATE_LIMITS": "off",  # every source is this server
             "HARKEN_BLUESKY_HANDLE": "demo.bsky.social",
             "HARKEN_BLUESKY_APP_PASSWORD": "replay-app-password",
             "HARKEN_YOUTUBE_API_KEY": "replay-youtube-key",

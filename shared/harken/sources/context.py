@@ -19,6 +19,7 @@ source's documented URLs; the documented paths stay as they are:
 Safety and limits:
 
 - ``HARKEN_ALLOW_PRIVATE_URLS=1``   allow loopback/private addresses (local stack and tests only)
+- ``HARKEN_SOURCE_RATE_LIMITS=off`` no per-source rate limits (the offline demo: every source is local)
 - ``HARKEN_FETCH_TIMEOUT``          seconds per request (default 10)
 - ``HARKEN_FETCH_MAX_BYTES``        response size cap in bytes (default 5 MiB)
 - ``HARKEN_FETCH_RETRIES``          attempts per request for 5xx, timeouts, resets (default 3)
@@ -125,9 +126,17 @@ def fetch_context_from_env(env: Mapping[str, str], secrets: Mapping[str, str] | 
     for key, value in (secrets or {}).items():
         if value:
             credentials[key] = str(value)
+    rate_limits: dict[str, tuple[float, float]] = {}
+    if env.get("HARKEN_SOURCE_RATE_LIMITS", "").strip().lower() == "off":
+        # Only for the offline demo, whose every source is the local replay server: the limits
+        # protect real services, and here they would only hold the demo back.
+        from harken.sources.http import RATE_LIMITS
+
+        rate_limits = dict.fromkeys(RATE_LIMITS, (1000.0, 1000.0))
     return FetchContext(
         base_urls=base_urls,
         credentials=credentials,
+        rate_limits=rate_limits,
         allow_private=env.get("HARKEN_ALLOW_PRIVATE_URLS", "").strip().lower() in ("1", "true", "yes"),
         timeout=_float(env, "HARKEN_FETCH_TIMEOUT", 10.0),
         max_bytes=int(_float(env, "HARKEN_FETCH_MAX_BYTES", DEFAULT_MAX_BYTES)),

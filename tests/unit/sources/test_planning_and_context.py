@@ -134,3 +134,11 @@ def test_advance_filters_seen_and_old_items() -> None:
     assert new.seen[:3] == ["b", "a", "c"]
     future = advance(Cursor(), [item("f", 28)], now=NOW)[1]
     assert future.watermark == "2026-03-12T00:00:00Z"  # never past the fetch time
+
+
+def test_source_rate_limits_are_off_only_when_asked() -> None:
+    from harken.sources.http import RATE_LIMITS
+
+    assert fetch_context_from_env({}).rate_limits == {}
+    off = fetch_context_from_env({"HARKEN_SOURCE_RATE_LIMITS": "off"}).rate_limits
+    assert set(off) == set(RATE_LIMITS) and all(rate >= 1000 for rate, _burst in off.values())
