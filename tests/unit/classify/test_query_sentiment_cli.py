@@ -216,3 +216,16 @@ def test_language_of_short_posts(text, expected):
 
 def test_german_outrage_is_negative():
     assert get_backend().score("Acme Cloud hat mein Konto gesperrt, unverschämt!", "de").label == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("アクメクラウドの新しいアプリは使いにくい。", "negative"),
+        ("アクメクラウドはとても使いやすい。", "positive"),
+        ("今回のアップデートは改悪だ。", "negative"),
+        ("同期が不安定で困る。", "negative"),
+    ],
+)
+def test_japanese_review_words(text, label):
+    assert get_backend().score(text, "ja").label == label
