@@ -82,11 +82,40 @@ _HASHTAG = re.compile(r"#([^\W_]*[a-z0-9][^\W_]*[A-Z][^\W_]*)")
 _CAMEL_CUT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
-def hashtag_words(text: str) -> str:
-    """The words of a text's CamelCase hashtags ("#AcmeCloudDown" -> "Acme Cloud Down"), one
-    hashtag per line: terms are matched in them too, since people tag a brand inside a longer
-    hashtag. Empty when the text has none."""
-    return "\n".join(" ".join(_CAMEL_CUT.split(tag)) for tag in _HASHTAG.findall(text))
+_ANY_HASHTAG = re.compile(r"#([^\W_]{6,})")
+
+
+def hashtag_words(text: str, glued: Any = None) -> str:
+    """Words hidden in a text's hashtags, one hashtag per line: the words of CamelCase ones
+    ("#AcmeCloudDown" -> "Acme Cloud Down") and, with `glued` (an automaton over one-word term
+    forms, see _glued_automaton), the term forms inside lower-case ones ("#acmecloudsucks" ->
+    "acmecloud"). People tag a brand inside a longer hashtag; terms are matched in these too.
+    Empty when there are none."""
+    lines = [" ".join(_CAMEL_CUT.split(tag)) for tag in _HASHTAG.findall(text)]
+    if glued is not None:
+        for tag in _ANY_HASHTAG.findall(text):
+            body = tag.lower()
+            lines.extend(word for _end, word in glued.iter(body) if word != body)
+    return "\n".join(lines)
+
+
+def _glued_automaton(matcher: Matcher) -> Any:
+    """An automaton over the one-word Latin term forms of 6+ letters ("acmecloud", "vaultsync"),
+    found inside hashtags by hashtag_words; None when there are none."""
+    import ahocorasick
+
+    words = {
+        p.strip()
+        for p in matcher.patterns()
+        if p.startswith(" ") and p.isascii() and " " not in p.strip() and len(p.strip()) >= 6
+    }
+    if not words:
+        return None
+    auto = ahocorasick.Automaton()
+    for word in words:
+        auto.add_word(word, word)
+    auto.make_automaton()
+    return auto
 
 
 @dataclass
@@ -216,6 +245,7 @@ class _Index:
             entries, typo_owners=[i for i, w in enumerate(watches) if w.typos], common_words=common_words()
         )
         self.prefilter = self.matcher.prefilter or Prefilter(frozenset())
+        self.glued = _glued_automaton(self.matcher)
         self.backend = sentiment or get_backend()
         self.query_only = [i for i, p in enumerate(self.plans) if not p.has_terms]
         self.with_official = [i for i, p in enumerate(self.plans) if p.official]
@@ -226,7 +256,7 @@ class _Index:
         raw = f"{title}\n{item.text}" if title else item.text
         scan = raw
         if "#" in raw:
-            words = hashtag_words(raw)
+            words = hashtag_words(raw, self.glued)
             if words:
                 scan = f"{raw}\n{words}"
         flags = self.prefilter.scan(scan)

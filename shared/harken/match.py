@@ -727,6 +727,10 @@ class Matcher:
         self._built = True
         return self
 
+    def patterns(self) -> list[str]:
+        """Every exact pattern (" term form " in spaced scripts, the bare form in CJK)."""
+        return list(self._patterns)
+
     def _near_words(self, token: str) -> tuple[tuple[str, int], ...]:
         """Term words this text token is (word, distance) — 0 for the word itself."""
         out: list[tuple[str, int]] = []

@@ -61,6 +61,15 @@ def test_brand_inside_a_camelcase_hashtag_matches(acme):
     assert compile_watch(acme).classify(item("#CloudDown everywhere today")) is None
 
 
+def test_glued_term_inside_a_lowercase_hashtag_matches(acme):
+    compiled = compile_watch(acme)
+    result = compiled.classify(item("#acmecloudsucks lost my files again"))
+    assert result is not None and ("AcmeCloud", "variant", "exact") in kinds(result)
+    result = compiled.classify(item("#vaultsyncfail again"))
+    assert result is not None and ("VaultSync", "trademark", "exact") in kinds(result)
+    assert compiled.classify(item("#cloudbackup tips for small offices")) is None
+
+
 def test_word_boundaries_in_spaced_scripts(acme):
     compiled = compile_watch(acme)
     assert compiled.classify(item("AcmeCloudyNight weather")) is None
