@@ -17,8 +17,9 @@ are 0-based character offsets into the query.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, get_args
 
+from harken.models import SourceType
 from harken.normalize import has_cjk, normalize_term
 
 FIELDS = ("site", "lang", "source")
@@ -251,6 +252,18 @@ class _Parser:
             value = tok.value.lower()
             if tok.field == "site":
                 value = value.split("://", 1)[-1].rstrip("/")
+            elif tok.field == "lang":
+                # Items carry the primary code ("en"): "en-US" means en. A value that is no code
+                # ("lang:english") would silently match nothing: refuse it.
+                value = value.replace("_", "-").split("-")[0]
+                if not (value.isascii() and value.isalpha() and 2 <= len(value) <= 3):
+                    raise QueryError(
+                        f"lang: takes a language code such as en or ja, not {tok.value!r}", tok.pos
+                    )
+            elif tok.field == "source" and value not in get_args(SourceType):
+                raise QueryError(
+                    f"unknown source {tok.value!r} (one of {', '.join(get_args(SourceType))})", tok.pos
+                )
             return Filter(tok.field, value)
         if tok.kind == "PHRASE":
             norm = normalize_term(tok.value)

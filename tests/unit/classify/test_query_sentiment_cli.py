@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import io
 import json
+from typing import get_args
 
 import pytest
 from harken.classify_cli import main
-from harken.models import WatchIn
+from harken.models import SourceType, WatchIn
 from harken.query import QueryError, parse_query
 from harken.sentiment import ComprehendBackend, get_backend
 from pydantic import ValidationError
@@ -19,6 +20,12 @@ from pydantic import ValidationError
         ('"acme cloud', 0, "unterminated quote"),
         ("acme OR", 7, "expected a term after OR"),
         ("site:", 0, "missing value after site:"),
+        ("acme lang:english", 5, "lang: takes a language code such as en or ja, not 'english'"),
+        (
+            "acme source:twitter",
+            5,
+            "unknown source 'twitter' (one of " + ", ".join(get_args(SourceType)) + ")",
+        ),
     ],
 )
 def test_bad_query_names_the_position(query, position, reason):
@@ -26,6 +33,13 @@ def test_bad_query_names_the_position(query, position, reason):
         parse_query(query)
     assert err.value.position == position
     assert str(err.value) == f"{reason} at position {position}"
+
+
+def test_lang_filter_takes_a_regional_code_as_its_language():
+    from harken.query import QueryContext
+
+    node = parse_query("acme lang:en-US")
+    assert node.evaluate(QueryContext(text=" acme cloud ", host="x", path="", language="en", source="rss"))
 
 
 def test_watch_with_bad_query_fails_validation_with_position():
