@@ -236,6 +236,19 @@ class WatchIn(_Model):
     def _exclude(cls, v: list[str]) -> list[str]:
         return _clean_terms(v)
 
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, v: list[str]) -> list[str]:
+        # "english" would keep every item out, silently: only language codes are taken.
+        codes = []
+        for raw in v:
+            code = raw.strip()
+            primary = code.replace("_", "-").split("-")[0]
+            if not (primary.isascii() and primary.isalpha() and 2 <= len(primary) <= 3):
+                raise ValueError(f"not a language code: {raw!r} (use codes such as en, ja, pt-BR)")
+            codes.append(code)
+        return codes
+
     @field_validator("query")
     @classmethod
     def _query(cls, v: str | None) -> str | None:

@@ -68,6 +68,8 @@ def test_invalid_watch_documents_name_the_field(api: Any) -> None:
         "terms": {"name": "x", "sources": [{"type": "hackernews"}]},
         "sources[0]": {**WATCH, "sources": [{"type": "carrier-pigeon"}]},
         "alerts.email": {**WATCH, "alerts": {"email": ["not an address"]}},
+        "languages": {**WATCH, "languages": ["english"]},
+        "query": {**WATCH, "query": "acme lang:english"},
     }
     for field, body in cases.items():
         response = api.request("POST", "/watches", key=KEY_A, json_body=body)
