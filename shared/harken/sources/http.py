@@ -254,6 +254,8 @@ class SourceHttp:
                 last = exc
                 await self._sleep_backoff(attempt, attempts)
                 continue
+            if rate_limited:
+                self._heed_quota(response.headers)
             if response.status in ok:
                 return response
             if response.status == 429 or (response.status == 503 and "retry-after" in response.headers):
@@ -280,6 +282,23 @@ class SourceHttp:
             raise SourceError(f"{self.source}: HTTP {response.status} from {_safe(url)}", kind=kind)
         assert last is not None
         raise last
+
+    def _heed_quota(self, headers: httpx.Headers) -> None:
+        """A service that says how many requests are left in its window (Reddit, GitHub:
+        X-RateLimit-Remaining, -Reset) is not asked again before the reset once none is left:
+        the source's limiter holds the next requests (a job that cannot wait backs off) instead of
+        running into a 429. Other containers share the quota, so ours alone cannot see it coming."""
+        remaining = headers.get("x-ratelimit-remaining")
+        if remaining is None:
+            return
+        try:
+            left = float(remaining)
+        except ValueError:
+            return
+        if left < 1:
+            wait = parse_retry_after(headers)
+            if wait:
+                self.limiter().block_for(min(wait, 3600.0))
 
     async def _sleep_backoff(self, attempt: int, attempts: int) -> None:
         if attempt + 1 < attempts:

@@ -168,6 +168,32 @@ def test_github_rate_limit_uses_reset_header(server: LocalServer) -> None:
     assert outcome.error.retry_after == 42
 
 
+def test_an_exhausted_quota_holds_the_next_request_until_its_reset(server: LocalServer) -> None:
+    # Reddit says no request is left in this window (other containers share the quota): the
+    # next poll does not ask before the reset, it backs off instead of running into a 429.
+    server.routes["/search.json"] = Reply(
+        body=fixture_bytes("reddit_search.json"),
+        headers={"X-Ratelimit-Remaining": "0.0", "X-Ratelimit-Reset": "300", "X-Ratelimit-Used": "10"},
+    )
+    ctx = make_ctx(server.base_url)
+    [first] = run([(job({"type": "reddit"}), Cursor())], ctx)
+    assert first.result is not None and len(first.result.items) == 5
+    [second] = run([(job({"type": "reddit"}, "other"), Cursor())], ctx)
+    assert second.error is not None and second.error.kind == "rate_limited"
+    assert second.error.retry_after is not None and 290 <= second.error.retry_after <= 300
+    assert len(server.requests) == 1
+
+
+def test_a_quota_with_requests_left_changes_nothing(server: LocalServer) -> None:
+    server.routes["/search.json"] = Reply(
+        body=fixture_bytes("reddit_search.json"),
+        headers={"X-Ratelimit-Remaining": "57.0", "X-Ratelimit-Reset": "300"},
+    )
+    ctx = make_ctx(server.base_url)
+    outcomes = [run([(job({"type": "reddit"}, q), Cursor())], ctx)[0] for q in ("a", "b")]
+    assert all(o.result is not None for o in outcomes) and len(server.requests) == 2
+
+
 def test_github_search_adds_created_qualifier_on_later_polls(server: LocalServer) -> None:
     server.routes["/search/issues"] = Reply(body=fixture_bytes("github_search_issues.json"))
     ctx = make_ctx(server.base_url, credentials={"HARKEN_GITHUB_TOKEN": "ghp_x"})
