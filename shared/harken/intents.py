@@ -36,7 +36,8 @@ _CUES: dict[str, dict[str, str]] = {
         r"outage|down again|unacceptable|worst|ripoff|rip-off|scam|fix (?:this|it)|price (?:hike|increase)|"
         r"raised (?:the )?prices?|complain\w*|failed|broken|terrible|awful|useless|disappoint\w*|"
         r"lost\b|confusing|can'?t find|keeps? (?:logging|crashing|failing|freezing)|logg?(?:ing|s) me out|"
-        r"doubled (?:the|its|their) price|leaving|crash(?:ed|es|ing)?\b|(?:is|are|was|went) down\b)",
+        r"doubled (?:the|its|their) price|leaving|crash(?:ed|es|ing)?\b|(?:is|are|was|went) down\b|"
+        r"(?:so|super|really|too|painfully|extremely|very|incredibly) slow\b)",
         "de": r"(?:funktioniert nicht|geht nicht|kein(?:e)? antwort|erstattung|zuruckerstatt\w*|kundig\w*|"
         r"ausfall|abgesturzt|verloren|beschwerde|unverschamt|frechheit|abzocke|katastroph\w*|"
         r"preiserhohung|seit tagen|seit wochen|schon wieder|enttausch\w*|schlecht\w*|kaputt|fehler|"
@@ -72,7 +73,8 @@ _CUES: dict[str, dict[str, str]] = {
     "recommendation_request": {
         "en": r"\b(?:recommend\w*|suggest\w*|which (?:\w+ )*(?:should|would|do) (?:i|we|you)|"
         r"what(?:'s| is) the best|best (?:\w+ ){0,3}for|any (?:good )?(?:alternatives?|options?)|"
-        r"alternatives?|looking for (?:a|an|some)|advice on|vs\.?|versus|worth it)\b",
+        r"alternatives?|looking for (?:a|an|some)|advice on|vs\.?|versus|worth it|"
+        r"any (?:experiences?|thoughts|reviews|opinions|feedback))\b",
         "de": r"(?:empfehl\w+|empfiehlt|welche[rsnm]? .*(?:soll|sollte|nehmen)|alternative\w* zu|"
         r"was ist (?:der|die|das) beste|erfahrungen mit|taugt|lohnt sich|suche (?:ein|eine|einen))",
         "es": r"(?:recomienda\w*|recomendaci\w+|que .*me recomiendan|cual .*(?:deberia|conviene|elegir)|"
@@ -85,9 +87,10 @@ _CUES: dict[str, dict[str, str]] = {
         r"どこがいい|何がいい|比較|代わり|乗り換え先|どっちがいい)",
     },
     "praise": {
-        "en": r"\b(?:love|loving|awesome|amazing|great job|kudos|shout-?out|thank(?:s| you)|lifesaver|"
+        "en": r"\b(?:love|loving|awesome|amazing|great job|kudos|shout[- ]?out|thank(?:s| you)|lifesaver|"
         r"impressed|fantastic|excellent|brilliant|rock-?solid|flawless|best (?:service|support|backup)|"
-        r"highly recommend|well done|nailed it|nice (?:write-?up|work|job))\b",
+        r"highly recommend|well done|nailed it|nice (?:write-?up|work|job)|"
+        r"(?:can'?t|cannot) (?:recommend|thank) (?:\w+ ){0,4}enough|could(?:n'?t| not) be happier)\b",
         "de": r"(?:danke|super|toll|klasse|genial|hervorragend|begeistert|top|grossartig|lob|empfehle|"
         r"zufrieden|spitze|vielen dank)",
         "es": r"(?:gracias|genial|excelente|increible|me encanta|encanta|maravill\w+|recomiendo|"
@@ -112,7 +115,7 @@ _REQUESTS: dict[str, str] = {
 }
 # "A or B?": a question comparing options is a request for a recommendation.
 _COMPARE: dict[str, str] = {
-    "en": r"\b(?:or|vs\.?|versus)\b",
+    "en": r"(?<!just me )\b(?:or|vs\.?|versus)\b",  # "is it just me or..." compares nothing
     "de": r"\b(?:oder|vs\.?)\b",
     "es": r"\b(?:o|vs\.?)\b|mas barat\w*|mejor\b",
     "fr": r"\b(?:ou|vs\.?)\b",

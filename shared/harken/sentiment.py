@@ -417,6 +417,11 @@ def _score_spaced(text: str, language: str) -> float:
         # French: "ne ... pas" puts "pas" after the verb ("je n'aime pas").
         if language == "fr" and i + 1 < len(tokens) and tokens[i + 1] in ("pas", "jamais", "plus", "rien"):
             negated = True
+        elif negated and language == "en" and _superlative_idiom(tokens, i, v > 0):
+            # "can't recommend it enough", "couldn't be happier", "couldn't be worse": the word
+            # at its strongest, not its negation.
+            negated = False
+            scale += _BOOST
         if v > 0:
             v += scale
         else:
@@ -433,6 +438,38 @@ def _score_spaced(text: str, language: str) -> float:
         else:
             total_before += v
     return total_before + total_after * (1.5 if after else 1.0) + total_phrases
+
+
+_EXHAUSTLESS = frozenset(("recommend", "thank", "praise", "stress"))
+_NOT_BEYOND = frozenset(("couldn't", "couldnt", "can't", "cant", "cannot"))
+
+
+def _superlative_idiom(tokens: list[str], i: int, positive: bool) -> bool:
+    """Whether the negated word at `i` is an English idiom of the superlative: "can't recommend
+    ... enough" (positive words), "couldn't be happier / better / worse / more pleased"."""
+    word = tokens[i]
+    if positive and word in _EXHAUSTLESS:
+        for tok in tokens[i + 1 : i + 7]:
+            if tok == "enough":
+                return True
+            if tok in PUNCTUATION:
+                return False
+        return False
+    lo = max(0, i - 3)
+    before = tokens[lo:i]
+    if "be" not in before:
+        return False
+    at = before.index("be")
+    if not (word.endswith("er") or word == "worse" or before[at + 1 :] == ["more"]):
+        return False
+    negators = before[:at]
+    if _NOT_BEYOND.intersection(negators):
+        return True
+    # "could not be happier"
+    if "not" in negators:
+        k = lo + negators.index("not")
+        return k > 0 and tokens[k - 1] in ("could", "can")
+    return False
 
 
 def _score_ja(text: str) -> float:

@@ -243,3 +243,30 @@ def test_german_outrage_is_negative():
 )
 def test_japanese_review_words(text, label):
     assert get_backend().score(text, "ja").label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "intent"),
+    [
+        ("I can't recommend Acme Cloud enough", "positive", "praise"),
+        ("Couldn't be happier with Acme Cloud", "positive", "praise"),
+        ("Could not be more pleased with Acme Cloud", "positive", None),
+        ("Acme Cloud support couldn't be worse", "negative", None),
+        ("It is not good enough", "negative", None),
+        ("I cannot recommend it, it is broken.", "negative", None),
+        ("Shout out to the Acme Cloud team for the quick refund", "positive", "praise"),
+        ("Thinking about moving our backups to Acme Cloud, any experiences?", None, "recommendation_request"),
+        ("Is it just me or is Acme Cloud super slow today", "negative", "complaint"),
+    ],
+)
+def test_english_idioms(text, label, intent):
+    from harken import intents as intents_mod
+
+    sentiment = get_backend().score(text, "en")
+    if label:
+        assert sentiment.label == label, sentiment
+    found = intents_mod.detect(text, "en", sentiment)
+    if intent:
+        assert intent in found, found
+    if text.startswith("Is it just me"):
+        assert "recommendation_request" not in found  # "or" here compares nothing
