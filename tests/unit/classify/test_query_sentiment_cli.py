@@ -270,3 +270,23 @@ def test_english_idioms(text, label, intent):
         assert intent in found, found
     if text.startswith("Is it just me"):
         assert "recommendation_request" not in found  # "or" here compares nothing
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "label"),
+    [
+        ("Ich kann Acme Cloud nur empfehlen", "de", "positive"),
+        ("Acme Cloud geht gar nicht", "de", "negative"),
+        ("Finger weg von Acme Cloud!", "de", "negative"),
+        ("Acme Cloud ist der Hammer", "de", "positive"),
+        ("Acme Cloud es una basura", "es", "negative"),
+        ("Fuyez Acme Cloud !", "fr", "negative"),
+        ("Acme Cloud — полный отстой", "ru", "negative"),
+        ("アクメクラウド、もう無理", "ja", "negative"),
+    ],
+)
+def test_colloquial_verdicts(text, language, label):
+    from harken import language as language_mod
+
+    assert language_mod.detect(text) == language
+    assert get_backend().score(text, language).label == label
