@@ -472,12 +472,16 @@ def _superlative_idiom(tokens: list[str], i: int, positive: bool) -> bool:
     return False
 
 
+_JA_SENTENCE_END = re.compile("[。！？!?\n]")
+
+
 def _score_ja(text: str) -> float:
     folded = fold(text)
     total_before = 0.0
     total_after = 0.0
     m = _JA_CONTRAST.search(folded)
     split_at = m.end() if m else len(folded) + 1
+    asks = "？" in folded or "?" in folded
     last_end = -1
     for end, (length, valence) in _ja_automaton().iter(folded):
         start = end - length + 1
@@ -490,6 +494,11 @@ def _score_ja(text: str) -> float:
             v += _BOOST if v > 0 else -_BOOST
         if _JA_NEGATION.match(folded[end + 1 : end + 8]):
             v *= _NEG_SCALAR
+        if v > 0 and asks:
+            # "どっちがいい？": a positive word in a question asks, it does not praise.
+            stop = _JA_SENTENCE_END.search(folded, end + 1)
+            if stop is not None and stop.group() in "？?":
+                v *= 0.1
         if start >= split_at:
             total_after += v
         else:

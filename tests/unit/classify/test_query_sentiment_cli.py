@@ -290,3 +290,9 @@ def test_colloquial_verdicts(text, language, label):
 
     assert language_mod.detect(text) == language
     assert get_backend().score(text, language).label == label
+
+
+def test_japanese_questions_ask_rather_than_praise():
+    # As in the spaced languages, a positive word in a question is damped ("which is good?").
+    assert get_backend().score("アクメクラウドとドロップボックス、どっちがいい？", "ja").label == "neutral"
+    assert get_backend().score("アクメクラウドは最高！", "ja").label == "positive"
