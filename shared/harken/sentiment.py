@@ -262,12 +262,13 @@ def _ja_automaton() -> Any:
     return auto
 
 
-def _lookup(token: str, words: dict[str, float], stems: dict[str, float]) -> float:
+def _lookup(token: str, words: dict[str, float], stems: dict[str, float], longest: int = 12) -> float:
     v = words.get(token)
     if v is not None:
         return v
     if stems:
-        for n in range(min(len(token), 12), 2, -1):
+        # Longest stem first, from the longest stem the lexicon has ("unzuverlässig*", 13).
+        for n in range(min(len(token), longest), 2, -1):
             v = stems.get(token[:n])
             if v is not None:
                 return v
@@ -280,6 +281,7 @@ class _Tables:
 
     def __init__(self, language: str) -> None:
         self.words, self.stems, phrases = _lexicon(language)
+        self.longest = max(map(len, self.stems), default=0)  # the longest stem, in characters
         self.negators = _NEGATORS.get(language, _NEGATORS["en"])
         self.boosters = _BOOSTERS.get(language, _BOOSTERS["en"])
         self.contrast = _CONTRAST.get(language, _CONTRAST["en"])
@@ -300,7 +302,7 @@ class _Tables:
         if v is None:
             if len(self.valence) > 50_000:
                 self.valence.clear()
-            v = self.valence[tok] = _lookup(tok, self.words, self.stems)
+            v = self.valence[tok] = _lookup(tok, self.words, self.stems, self.longest)
         return v
 
     def codes(self, tokens: list[str]) -> list[Any]:
