@@ -41,18 +41,22 @@ _CUES: dict[str, dict[str, str]] = {
         "de": r"(?:funktioniert nicht|geht nicht|kein(?:e)? antwort|erstattung|zuruckerstatt\w*|kundig\w*|"
         r"ausfall|abgesturzt|verloren|beschwerde|unverschamt|frechheit|abzocke|katastroph\w*|"
         r"preiserhohung|seit tagen|seit wochen|schon wieder|enttausch\w*|schlecht\w*|kaputt|fehler|"
-        r"abgebucht|reagiert nicht|\bfehl\b|keine synchronisation|wieder kein\w*)",
+        r"abgebucht|reagiert nicht|\bfehl\b|keine synchronisation|wieder kein\w*|"
+        r"(?:so|zu|extrem|super|total|mega) langsam)",
         "es": r"(?:no funciona|no sirve|sin respuesta|nadie responde|reembolso|devolu\w+|cancel\w+|caid[oa]|"
         r"perd\w+ (?:mis|todos|todo)|queja|reclam\w+|estafa|vergonzoso|inaceptable|subida de precio|"
         r"otra vez|desde hace|pesim\w+|horrible|decepcion\w*|fatal|falla\w*|error|"
-        r"dos veces|no (?:me )?devuelv\w+|no sincroniza|no consigo|verguenza|subio los precios)",
+        r"dos veces|no (?:me )?devuelv\w+|no sincroniza|no consigo|verguenza|subio los precios|"
+        r"(?:muy|demasiado|super) lent[oa]|lentisim[oa])",
         "fr": r"(?:ne fonctionne pas|ne marche pas|marche plus|aucune reponse|pas de reponse|rembourse\w*|resili\w+|"
         r"en panne|perdu (?:mes|tous|toutes)|plainte|reclamation|arnaque|inadmissible|inacceptable|"
         r"hausse de prix|encore une fois|depuis des|nul(?:le)?|horrible|decu|decevant|bug\w*|erreur|"
-        r"deux fois|ne repond|ne synchronise|impossible de|galere|panne|scandal\w*|augmente ses prix)",
+        r"deux fois|ne repond|ne synchronise|impossible de|galere|panne|scandal\w*|augmente ses prix|"
+        r"(?:trop|super|tellement|hyper) lent(?:e|s|es)?\b)",
         "ru": r"(?:не работает|не могу|нет ответа|не отвечает|верните|возврат|отмен\w+|упал|лежит|сбой|"
         r"потерял\w*|жалоб\w*|претензи\w+|обман\w*|мошенн\w+|безобрази\w+|подорожа\w+|опять|уже (?:неделю|несколько)|"
-        r"ужасн\w+|кошмар|разочаров\w+|сломал\w*|дважды|молчит|не синхрониз\w+|позор|поднял\w* цены)",
+        r"ужасн\w+|кошмар|разочаров\w+|сломал\w*|дважды|молчит|не синхрониз\w+|позор|поднял\w* цены|"
+        r"(?:очень|слишком|жутко) медленн\w*|тормозит)",
         "ja": r"(?:できない|できません|使えない|つながらない|繋がらない|返金|解約|障害|落ちて|不具合|消えた|"
         r"返信がない|返事がない|対応が|最悪|ひどい|酷い|困って|値上げ|不満|がっかり|エラー|遅い|遅すぎ)",
     },

@@ -296,3 +296,31 @@ def test_japanese_questions_ask_rather_than_praise():
     # As in the spaced languages, a positive word in a question is damped ("which is good?").
     assert get_backend().score("アクメクラウドとドロップボックス、どっちがいい？", "ja").label == "neutral"
     assert get_backend().score("アクメクラウドは最高！", "ja").label == "positive"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "label"),
+    [
+        ("Acme Cloud ist leider total unzuverlässig", "de", "negative"),  # a 13-letter stem
+        ("Der Kundenservice von Acme Cloud ist unterirdisch", "de", "negative"),
+        ("Acme Cloud ist ihr Geld nicht wert", "de", "negative"),
+        ("Acme Cloud hat mir heute den Tag gerettet", "de", "positive"),
+    ],
+)
+def test_german_review_words(text, language, label):
+    assert get_backend().score(text, language).label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Warum ist Acme Cloud so langsam?", "de"),
+        ("Acme Cloud es muy lento", "es"),
+        ("Acme Cloud est trop lent", "fr"),
+        ("Acme Cloud жутко тормозит", "ru"),
+    ],
+)
+def test_slowness_is_a_complaint_in_every_language(text, language):
+    from harken import intents as intents_mod
+
+    assert "complaint" in intents_mod.detect(text, language, get_backend().score(text, language))
