@@ -324,3 +324,17 @@ def test_slowness_is_a_complaint_in_every_language(text, language):
     from harken import intents as intents_mod
 
     assert "complaint" in intents_mod.detect(text, language, get_backend().score(text, language))
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("El soporte de Acme Cloud es lamentable", "es"),
+        ("Acme Cloud no sirve para nada", "es"),
+        ("Acme Cloud m'a encore lâché, ras le bol", "fr"),
+        ("Acme Cloud ne sert à rien", "fr"),
+        ("Acme Cloud бесполезен", "ru"),
+    ],
+)
+def test_everyday_complaints_are_negative(text, language):
+    assert get_backend().score(text, language).label == "negative"
