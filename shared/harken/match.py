@@ -673,10 +673,13 @@ class Matcher:
         plurals: list[str] = []
         if kind in TYPO_KINDS:
             # "my two Acme Drives died": the plural of a brand, product or trademark names it
-            # exactly (a one-word term whose plural is an ordinary word is left out).
+            # exactly. A one-word term gets it only when it is plainly a made-up name (CamelCase
+            # or with a digit: "VaultSync", "X200"): the plural of a plain word ("Slack": "new
+            # slacks") would mostly name something else.
+            coined = " " in term.strip() or camel_split(term) is not None or any(c.isdigit() for c in term)
             for form in forms:
                 plural = plural_form(form)
-                if plural and plural not in forms and (" " in form or plural not in self.common_words):
+                if plural and plural not in forms and coined and plural not in self.common_words:
                     plurals.append(plural)
         for plural in plurals:
             refs = self._patterns.setdefault(_pattern(plural), [])

@@ -52,6 +52,8 @@ def test_plural_of_a_one_word_term_that_is_an_ordinary_word_is_not_a_match():
     watch = WatchIn.model_validate({"name": "x", "terms": {"brand": ["Drive"]}, "typos": False})
     assert compile_watch(watch).classify(item("Drive is down")) is not None
     assert compile_watch(watch).classify(item("two external drives failed")) is None
+    slack = WatchIn.model_validate({"name": "x", "terms": {"brand": ["Slack"]}, "typos": False})
+    assert compile_watch(slack).classify(item("I bought new slacks for the office")) is None
 
 
 def test_brand_inside_a_camelcase_hashtag_matches(acme):
