@@ -100,15 +100,11 @@ def hashtag_words(text: str, glued: Any = None) -> str:
 
 
 def _glued_automaton(matcher: Matcher) -> Any:
-    """An automaton over the one-word Latin term forms of 6+ letters ("acmecloud", "vaultsync"),
-    found inside hashtags by hashtag_words; None when there are none."""
+    """An automaton over the one-word forms of made-up names ("acmecloud", "vaultsync"; see
+    Matcher.coined_words), found inside hashtags by hashtag_words; None when there are none."""
     import ahocorasick
 
-    words = {
-        p.strip()
-        for p in matcher.patterns()
-        if p.startswith(" ") and p.isascii() and " " not in p.strip() and len(p.strip()) >= 6
-    }
+    words = set(matcher.coined_words())
     if not words:
         return None
     auto = ahocorasick.Automaton()

@@ -122,6 +122,11 @@ def term_forms(term: str, kind: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
+def _coined(term: str) -> bool:
+    """Whether a term is plainly a made-up name: several words, CamelCase, or with a digit."""
+    return " " in term.strip() or camel_split(term) is not None or any(c.isdigit() for c in term)
+
+
 def plural_form(form: str) -> str | None:
     """The English-style plural of a Latin-script term form ("acme drive" -> "acme drives"),
     or None when its last word is too short, not alphabetic or not Latin."""
@@ -676,7 +681,7 @@ class Matcher:
             # exactly. A one-word term gets it only when it is plainly a made-up name (CamelCase
             # or with a digit: "VaultSync", "X200"): the plural of a plain word ("Slack": "new
             # slacks") would mostly name something else.
-            coined = " " in term.strip() or camel_split(term) is not None or any(c.isdigit() for c in term)
+            coined = _coined(term)
             for form in forms:
                 plural = plural_form(form)
                 if plural and plural not in forms and coined and plural not in self.common_words:
@@ -730,9 +735,17 @@ class Matcher:
         self._built = True
         return self
 
-    def patterns(self) -> list[str]:
-        """Every exact pattern (" term form " in spaced scripts, the bare form in CJK)."""
-        return list(self._patterns)
+    def coined_words(self, min_length: int = 6) -> list[str]:
+        """One-word Latin forms of made-up names: glued multi-word terms ("acmecloud") and
+        CamelCase or numbered one-word terms ("vaultsync"), of `min_length`+ letters. Unlike
+        plain words ("notion"), these rarely sit inside other words."""
+        out = []
+        for pattern, refs in self._patterns.items():
+            word = pattern.strip()
+            plain = pattern.startswith(" ") and word.isascii() and " " not in word
+            if plain and len(word) >= min_length and any(_coined(ref.term) for ref in refs):
+                out.append(word)
+        return out
 
     def _near_words(self, token: str) -> tuple[tuple[str, int], ...]:
         """Term words this text token is (word, distance) — 0 for the word itself."""

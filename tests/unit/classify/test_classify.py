@@ -70,6 +70,8 @@ def test_glued_term_inside_a_lowercase_hashtag_matches(acme):
     result = compiled.classify(item("#vaultsyncfail again"))
     assert result is not None and ("VaultSync", "trademark", "exact") in kinds(result)
     assert compiled.classify(item("#cloudbackup tips for small offices")) is None
+    notion = WatchIn.model_validate({"name": "x", "terms": {"brand": ["Notion"]}, "typos": False})
+    assert compile_watch(notion).classify(item("#notionalvalue explained")) is None
 
 
 def test_word_boundaries_in_spaced_scripts(acme):
