@@ -466,14 +466,15 @@ class Prefilter:
         else:
             self.always = True
 
-    def add_typo(self, words: tuple[str, ...]) -> None:
-        """A form that also matches with typos (see Matcher._find_typos for the rules)."""
+    def add_typo(self, words: tuple[str, ...], budgets: tuple[int, ...]) -> None:
+        """A form that also matches with typos (see Matcher._find_typos for the rules), with the
+        typo budget of each of its words."""
         latin = all(w.isascii() for w in words)
         if not latin and any(w.isascii() for w in words):
             self.always = True
             return
         for i, word in enumerate(words):
-            budget = typo_budget(word)
+            budget = budgets[i]
             if not budget:
                 continue
             others = [w for j, w in enumerate(words) if j != i]
@@ -663,6 +664,7 @@ class Matcher:
     _typo_forms: list[_TypoForm] = field(default_factory=list)
     _word_index: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # word -> (form, pos)
     _deletion_index: dict[str, set[str]] = field(default_factory=dict)
+    _word_budget: dict[str, int] = field(default_factory=dict)  # typos each term word tolerates
     _near: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
     _clean: set[str] = field(default_factory=set)
     _typo_tokens: set[str] = field(default_factory=set)  # tokens of _near with a distance > 0
@@ -697,7 +699,16 @@ class Matcher:
             if kind in TYPO_KINDS and owner in self.typo_owners and not has_cjk(form):
                 words = tuple(form.split())
                 budget = typo_budget(form.replace(" ", ""))
-                if (budget and any(typo_budget(w) for w in words)) or (len(words) == 1 and budget):
+                if not budget:
+                    continue
+                for word in words:
+                    # A word of 4 letters has no typo of its own, but inside a longer term it
+                    # has one ("Acmee Cloud": the term has 9 letters; "cloud" must then be exact).
+                    own = typo_budget(word) or (
+                        1 if len(words) > 1 and len(word) == 4 and word.isalpha() else 0
+                    )
+                    self._word_budget[word] = max(self._word_budget.get(word, 0), own)
+                if any(self._word_budget[w] for w in words):
                     self._typo_forms.append(_TypoForm(ref, words, budget))
 
     def build(self) -> Matcher:
@@ -713,7 +724,7 @@ class Matcher:
                 self._word_index.setdefault(word, []).append((i, pos))
                 exact_words.add(word)
         for word in exact_words:
-            depth = typo_budget(word)
+            depth = self._word_budget.get(word, 0)
             if depth:
                 for d in _deletes(word, depth):
                     self._deletion_index.setdefault(d, set()).add(word)
@@ -729,7 +740,7 @@ class Matcher:
         for pattern in self._patterns:
             self.prefilter.add_exact(pattern.split() if not has_cjk(pattern) else [pattern.replace(" ", "")])
         for tf in self._typo_forms:
-            self.prefilter.add_typo(tf.words)
+            self.prefilter.add_typo(tf.words, tuple(self._word_budget[w] for w in tf.words))
         self.prefilter.near = lambda tok: frozenset(w for w, d in self._near_words(tok) if d)
         self.prefilter.build()
         self._built = True
@@ -760,7 +771,11 @@ class Matcher:
                     if word in seen or word == token or word[0] != token[0]:
                         continue
                     seen.add(word)
-                    budget = typo_budget(word)
+                    budget = self._word_budget[word]
+                    if len(word) == 4 and len(token) == 4 and sorted(token) != sorted(word):
+                        # A letter changed in a 4-letter word mostly makes another word ("acme":
+                        # "acne", "acre"): only a letter added or two swapped count there.
+                        continue
                     dist = edit_distance(token, word, budget)
                     if dist <= budget:
                         out.append((word, dist))

@@ -74,6 +74,17 @@ def test_glued_term_inside_a_lowercase_hashtag_matches(acme):
     assert compile_watch(notion).classify(item("#notionalvalue explained")) is None
 
 
+def test_a_four_letter_word_of_a_longer_term_takes_an_added_or_swapped_letter(acme):
+    # "Acme Cloud" has 9 letters, so one typo: in "acme" only an added letter or a swap counts,
+    # since a changed letter mostly makes another word ("acne", "acre").
+    compiled = compile_watch(acme)
+    for text in ("Acmee Cloud is down", "Amce Cloud is down"):
+        result = compiled.classify(item(text))
+        assert result is not None and ("Acme Cloud", "brand", "typo") in kinds(result), text
+    for text in ("Acne Cloud is down", "Akme Cloud is down", "Acmee Clod is down"):
+        assert compiled.classify(item(text)) is None, text
+
+
 def test_word_boundaries_in_spaced_scripts(acme):
     compiled = compile_watch(acme)
     assert compiled.classify(item("AcmeCloudyNight weather")) is None
