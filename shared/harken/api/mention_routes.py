@@ -11,7 +11,7 @@ from harken.api.deps import deps, tenant_of
 from harken.api.errors import BadRequest, Conflict, NotFound
 from harken.api.responses import errors, ok
 from harken.api.schemas import IsoDateTime, MentionOut, MentionPage, MentionPatch
-from harken.api.workflow import apply_patch, public_view
+from harken.api.workflow import ConcurrentChange, owned_by, public_view, update_mention
 from harken.models import Category, Intent, Mention, SentimentLabel, Status, as_utc, utcnow
 from harken.store.dynamo import mention_from_item
 
@@ -108,7 +108,7 @@ def list_mentions(
 
 def _owned_mention(tenant: str, mention_id: str) -> Mention:
     mention = deps().mentions.get(mention_id) if mention_id.startswith("m_") else None
-    if mention is None or mention.tenant_id != tenant:
+    if mention is None or not owned_by(mention, tenant):
         raise NotFound(NOT_FOUND, field="id")
     return mention
 
@@ -128,18 +128,11 @@ def get_mention(id: MentionId) -> dict[str, Any]:
     responses={200: ok(MentionOut, "the updated mention"), **errors(400, 401, 404, 409, 413, 422)},
 )
 def patch_mention(id: MentionId, body: Annotated[MentionPatch, Body(embed=False)]) -> dict[str, Any]:
-    tenant = _tenant()
     changes = body.model_dump(include=body.model_fields_set)
-    repo = deps().mentions
-    for _attempt in range(PATCH_ATTEMPTS):
-        mention, revision = repo.get_for_update(id) if id.startswith("m_") else (None, 0)
-        if mention is None or mention.tenant_id != tenant:
-            raise NotFound(NOT_FOUND, field="id")
-        updated = apply_patch(mention, changes, now=utcnow())
-        if updated == mention or repo.replace(updated, revision=revision):
-            return public_view(updated)
-        # Someone else changed it since we read it: apply this change on top of theirs.
-    raise Conflict("the mention is being changed by others right now; try again")
-
-
-PATCH_ATTEMPTS = 5
+    try:
+        updated = update_mention(deps().mentions, id, _tenant(), changes, now=utcnow())
+    except ConcurrentChange:
+        raise Conflict("the mention is being changed by others right now; try again") from None
+    if updated is None:
+        raise NotFound(NOT_FOUND, field="id")
+    return public_view(updated)

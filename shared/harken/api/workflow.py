@@ -4,7 +4,7 @@ the time from detection (fetched_at) to handled."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from harken.models import Mention, as_utc, iso
 
@@ -36,6 +36,42 @@ def apply_patch(
         updated.handled_at = now if changes["status"] == "handled" else None
     updated.history = history[-HISTORY_MAX:]
     return updated
+
+
+class ConcurrentChange(RuntimeError):
+    """Others kept changing the mention while a change was being applied to it."""
+
+
+class _Store(Protocol):
+    def get_for_update(self, mention_id: str) -> tuple[Mention | None, int]: ...
+    def replace(self, mention: Mention, *, revision: int) -> bool: ...
+
+
+def owned_by(mention: Mention, tenant_id: str) -> bool:
+    """Whether a mention belongs to this tenant (else the API answers 404, never 403)."""
+    return mention.tenant_id == tenant_id
+
+
+def update_mention(
+    store: _Store,
+    mention_id: str,
+    tenant_id: str,
+    changes: dict[str, Any],
+    *,
+    now: datetime,
+    attempts: int = 5,
+) -> Mention | None:
+    """Apply a PATCH with optimistic locking: a mention someone changed since it was read is read
+    again and the PATCH re-applied on top, so concurrent changes are never lost. None when the
+    mention is not the tenant's; ConcurrentChange after `attempts` lost races."""
+    for _attempt in range(attempts):
+        mention, revision = store.get_for_update(mention_id) if mention_id.startswith("m_") else (None, 0)
+        if mention is None or not owned_by(mention, tenant_id):
+            return None
+        updated = apply_patch(mention, changes, now=now)
+        if updated == mention or store.replace(updated, revision=revision):
+            return updated
+    raise ConcurrentChange(mention_id)
 
 
 def time_to_handle(mention: Mention) -> float | None:
