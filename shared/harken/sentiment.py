@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harken.models import Sentiment
-from harken.normalize import PUNCTUATION, fold, keep_bytes, words
+from harken.normalize import PUNCTUATION, fold, has_leads, keep_bytes, words
 
 
 def _words(text: str) -> list[str]:
@@ -513,10 +513,10 @@ def _score_ja(text: str) -> float:
 def _extras(text: str, total: float, language: str = "en") -> float:
     """Emoji and emoticons, exclamation marks, sarcasm."""
     plain = text.isascii()
-    # Lead bytes of the characters beyond U+2000 (see normalize.has_leads): E2 (symbols,
-    # dingbats), E3-E9 (kana, 笑, 草), F0 (emoji). Empty for most texts.
-    leads = b"" if plain else text.encode("utf-8", "surrogatepass").translate(None, _SYMBOL_LEADS)
-    emoji = bool(leads) and _has_emoji(text)
+    # Any character from U+2000 on (normalize.has_leads): symbols and dingbats, kana, 笑, 草,
+    # emoji. None in most texts, and then no emoji or symbol test runs.
+    symbols = not plain and has_leads(text, _SYMBOL_LEADS)
+    emoji = symbols and _has_emoji(text)
     if (
         ":" in text
         or ";" in text
@@ -543,7 +543,7 @@ def _extras(text: str, total: float, language: str = "en") -> float:
         (
             not _SARCASM_CUES.isdisjoint(words(text))
             or "/s" in text
-            or (bool(leads) and _SARCASM_SYMBOL.search(text) is not None)
+            or (symbols and _SARCASM_SYMBOL.search(text) is not None)
         )
         and _may_be_sarcasm(text, plain)
         and _SARCASM.search(text)
