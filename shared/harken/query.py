@@ -171,11 +171,22 @@ def _tokenize(text: str) -> list[_Tok]:
     return toks
 
 
+MAX_DEPTH = 32
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0  # open parentheses and NOTs around the current token
+
+    def nest(self, tok: _Tok) -> None:
+        """One level deeper (a parenthesis or a NOT). Queries nest a few levels; a deep one is a
+        mistake or an attack, and would exhaust the parser's (and evaluate's) recursion."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QueryError(f"nested more than {MAX_DEPTH} levels deep", tok.pos)
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -226,7 +237,10 @@ class _Parser:
         if tok.kind in ("NOT", "MINUS"):
             self.take()
             self._expect_operand(tok)
-            return Not(self.parse_unary() if tok.kind == "NOT" else self.parse_primary())
+            self.nest(tok)
+            node: Node = Not(self.parse_unary() if tok.kind == "NOT" else self.parse_primary())
+            self.depth -= 1
+            return node
         return self.parse_primary()
 
     def parse_primary(self) -> Node:
@@ -237,7 +251,9 @@ class _Parser:
             self.take()
             if (nxt := self.peek()) is not None and nxt.kind == "RPAREN":
                 raise QueryError("empty parentheses", tok.pos)
+            self.nest(tok)
             node = self.parse_or()
+            self.depth -= 1
             close = self.peek()
             if close is None or close.kind != "RPAREN":
                 raise QueryError("unbalanced parenthesis", tok.pos)

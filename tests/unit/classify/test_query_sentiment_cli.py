@@ -35,6 +35,27 @@ def test_bad_query_names_the_position(query, position, reason):
     assert str(err.value) == f"{reason} at position {position}"
 
 
+@pytest.mark.parametrize(
+    ("query", "position"),
+    [("(" * 400 + "acme" + ")" * 400, 32), ("NOT " * 400 + "acme", 128), ("-(" * 300 + "a" + ")" * 300, 32)],
+)
+def test_deeply_nested_query_is_refused_not_a_recursion_error(query, position):
+    """A 2,000-character query can nest hundreds of levels: that was a RecursionError (a 500
+    from the API, which does not catch it as bad input)."""
+    with pytest.raises(QueryError) as err:
+        parse_query(query)
+    assert str(err.value) == f"nested more than 32 levels deep at position {position}"
+    with pytest.raises(ValidationError, match="nested more than 32 levels"):
+        WatchIn.model_validate({"name": "x", "query": query, "sources": [{"type": "reddit"}]})
+
+
+def test_query_nested_32_levels_is_fine():
+    from harken.query import QueryContext
+
+    node = parse_query("(" * 16 + "NOT " * 16 + "acme" + ")" * 16)
+    assert node.evaluate(QueryContext(text=" acme ", host="x", path="", language="en", source="rss"))
+
+
 def test_lang_filter_takes_a_regional_code_as_its_language():
     from harken.query import QueryContext
 
