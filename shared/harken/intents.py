@@ -32,29 +32,29 @@ _CUES: dict[str, dict[str, str]] = {
     "complaint": {
         "en": r"\b(?:refund|charged|overcharg\w*|cancel\w*|still (?:down|broken|waiting)|doesn'?t work|does not work|"
         r"not working|stopped working|won'?t (?:load|sync|restore|work)|can'?t (?:restore|log ?in|access|sync)|"
-        r"lost (?:my|all|our)|no (?:reply|response|answer)|support (?:is|has|never|ignored)|ignor\w+ (?:my|our|me)|"
+        r"(?:lost|deleted|wiped|erased) (?:my|all|our)|no (?:reply|response|answer)|support (?:is|has|never|ignored)|ignor\w+ (?:my|our|me)|"
         r"outage|down again|unacceptable|worst|ripoff|rip-off|scam|fix (?:this|it)|price (?:hike|increase)|"
         r"raised (?:the )?prices?|complain\w*|failed|broken|terrible|awful|useless|disappoint\w*|"
         r"lost\b|confusing|can'?t find|keeps? (?:logging|crashing|failing|freezing)|logg?(?:ing|s) me out|"
         r"doubled (?:the|its|their) price|leaving|crash(?:ed|es|ing)?\b|(?:is|are|was|went) down\b|"
         r"(?:so|super|really|too|painfully|extremely|very|incredibly) slow\b)",
         "de": r"(?:funktioniert nicht|geht nicht|kein(?:e)? antwort|erstattung|zuruckerstatt\w*|kundig\w*|"
-        r"ausfall|abgesturzt|verloren|beschwerde|unverschamt|frechheit|abzocke|katastroph\w*|"
+        r"ausfall|abgesturzt|verloren|geloscht|beschwerde|unverschamt|frechheit|abzocke|katastroph\w*|"
         r"preiserhohung|seit tagen|seit wochen|schon wieder|enttausch\w*|schlecht\w*|kaputt|fehler|"
         r"abgebucht|reagiert nicht|\bfehl\b|keine synchronisation|wieder kein\w*|"
         r"(?:so|zu|extrem|super|total|mega) langsam)",
         "es": r"(?:no funciona|no sirve|sin respuesta|nadie responde|reembolso|devolu\w+|cancel\w+|caid[oa]|"
-        r"perd\w+ (?:mis|todos|todo)|queja|reclam\w+|estafa|vergonzoso|inaceptable|subida de precio|"
+        r"(?:perd|borr)\w+ (?:mis|todos|todo)|queja|reclam\w+|estafa|vergonzoso|inaceptable|subida de precio|"
         r"otra vez|desde hace|pesim\w+|horrible|decepcion\w*|fatal|falla\w*|error|"
         r"dos veces|no (?:me )?devuelv\w+|no sincroniza|no consigo|verguenza|subio los precios|"
         r"(?:muy|demasiado|super) lent[oa]|lentisim[oa])",
         "fr": r"(?:ne fonctionne pas|ne marche pas|marche plus|aucune reponse|pas de reponse|rembourse\w*|resili\w+|"
-        r"en panne|perdu (?:mes|tous|toutes)|plainte|reclamation|arnaque|inadmissible|inacceptable|"
+        r"en panne|(?:perdu|supprime|efface) (?:mes|tous|toutes)|plainte|reclamation|arnaque|inadmissible|inacceptable|"
         r"hausse de prix|encore une fois|depuis des|nul(?:le)?|horrible|decu|decevant|bug\w*|erreur|"
         r"deux fois|ne repond|ne synchronise|impossible de|galere|panne|scandal\w*|augmente ses prix|"
         r"(?:trop|super|tellement|hyper) lent(?:e|s|es)?\b)",
         "ru": r"(?:не работает|не могу|нет ответа|не отвечает|верните|возврат|отмен\w+|упал|лежит|сбой|"
-        r"потерял\w*|жалоб\w*|претензи\w+|обман\w*|мошенн\w+|безобрази\w+|подорожа\w+|опять|уже (?:неделю|несколько)|"
+        r"потерял\w*|удалил\w*|жалоб\w*|претензи\w+|обман\w*|мошенн\w+|безобрази\w+|подорожа\w+|опять|уже (?:неделю|несколько)|"
         r"ужасн\w+|кошмар|разочаров\w+|сломал\w*|дважды|молчит|не синхрониз\w+|позор|поднял\w* цены|"
         r"(?:очень|слишком|жутко) медленн\w*|тормозит)",
         "ja": r"(?:できない|できません|使えない|つながらない|繋がらない|返金|解約|障害|落ちて|不具合|消えた|"

@@ -547,9 +547,103 @@ def _extras(text: str, total: float, language: str = "en") -> float:
         )
         and _may_be_sarcasm(text, plain)
         and _SARCASM.search(text)
-    ):
+    ) or (language in _VERDICTS and _ironic_verdict(words(text), language)):
         total = -abs(total) * 0.8 - 1.0 if total > 0 else total - 1.0
     return total
+
+
+# Sarcasm without a marker: stock praise alone in a short clause ("Great job.", "Perfect
+# timing.", "Super gemacht.", "Bravo.") right beside a clause that reports damage ("deleted my
+# files", "down again", "charged twice"). Folded words. A turn in the story (a contrast word)
+# or a fix anywhere ("they restored everything") keeps the praise sincere.
+_VERDICTS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        "great good nice well brilliant perfect awesome amazing fantastic wonderful lovely excellent "
+        "superb outstanding stellar bravo thanks thank impressive genius love".split()
+    ),
+    "de": frozenset(
+        "toll super klasse prima grossartig grandios spitze perfekt wunderbar genial bravo danke gut "
+        "gemacht herzlichen gluckwunsch fantastisch hervorragend sauber".split()
+    ),
+    "es": frozenset(
+        "genial perfecto estupendo fantastico bravo bien hecho gracias maravilloso excelente increible "
+        "fenomenal enhorabuena felicidades".split()
+    ),
+    "fr": frozenset(
+        "genial parfait bravo bien joue super merci magnifique excellent chapeau felicitations "
+        "formidable top".split()
+    ),
+    "ru": frozenset(
+        "отлично супер прекрасно браво молодцы молодец спасибо замечательно класс круто шикарно "
+        "великолепно здорово".split()
+    ),
+}
+_DAMAGE: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        "deleted wiped erased lost gone vanished disappeared missing down outage outages crashed crashes "
+        "broke broken failed fails corrupted charged overcharged double-charged locked banned suspended "
+        "ignored leaked hacked stuck offline bricked throttled cancelled canceled".split()
+    ),
+    "de": frozenset(
+        "geloscht verloren weg ausgefallen ausfall abgesturzt absturz gesperrt abgebucht kaputt offline "
+        "verschwunden futsch down".split()
+    ),
+    "es": frozenset(
+        "borro borrado borrados borradas borraron elimino eliminado eliminados perdi perdido perdidos "
+        "caido caida cobraron cobrado bloqueado bloquearon desaparecido desaparecieron roto".split()
+    ),
+    "fr": frozenset(
+        "supprime supprimes supprimees efface effaces perdu perdus panne plante bloque debite disparu "
+        "disparus hs".split()
+    ),
+    "ru": frozenset(
+        "удалил удалили удалены удалено стер стерли потерял потеряли потеряны пропали пропал упал "
+        "лежит списали заблокировали сломал сломалось сбой".split()
+    ),
+}
+_RESOLVED: dict[str, frozenset[str]] = {
+    "en": frozenset("fixed resolved restored recovered solved saved rescued refunded helped".split()),
+    "de": frozenset("behoben repariert wiederhergestellt gerettet gelost erstattet geholfen".split()),
+    "es": frozenset(
+        "arreglado arreglaron solucionado solucionaron restaurado recuperado recupere salvo "
+        "reembolsaron ayudaron".split()
+    ),
+    "fr": frozenset("repare resolu restaure restaures recupere sauve rembourse aide".split()),
+    "ru": frozenset("исправили починили восстановили вернули помогли решили спасли".split()),
+}
+
+
+def _ironic_verdict(tokens: list[str], language: str) -> bool:
+    """Whether a short clause of nothing but stock praise sits beside a clause that reports
+    damage: "Acme Cloud deleted my files. Great job." (see _VERDICTS)."""
+    verdicts = _VERDICTS[language]
+    if verdicts.isdisjoint(tokens) or _DAMAGE[language].isdisjoint(tokens):
+        return False
+    t = _tables(language)
+    if not t.contrast.isdisjoint(tokens) or not _RESOLVED[language].isdisjoint(tokens):
+        return False
+    clauses: list[list[str]] = [[]]
+    for tok in tokens:
+        if tok in PUNCTUATION:
+            if clauses[-1]:
+                clauses.append([])
+        else:
+            clauses[-1].append(tok)
+    if not clauses[-1]:
+        clauses.pop()
+    for k, clause in enumerate(clauses):
+        if not 1 <= len(clause) <= 5 or verdicts.isdisjoint(clause):
+            continue
+        # Nothing in it but praise and neutral words ("great job, acme"), and no negation.
+        if any(
+            tok in t.negators or tok.endswith("n't") or (tok not in verdicts and t.value(tok) != 0.0)
+            for tok in clause
+        ):
+            continue
+        for near in clauses[max(0, k - 1) : k] + clauses[k + 1 : k + 2]:
+            if not _DAMAGE[language].isdisjoint(near):
+                return True
+    return False
 
 
 # Words that open a sarcasm marker (the regex runs only when one is in the text).

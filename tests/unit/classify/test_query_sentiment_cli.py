@@ -359,3 +359,43 @@ def test_slowness_is_a_complaint_in_every_language(text, language):
 )
 def test_everyday_complaints_are_negative(text, language):
     assert get_backend().score(text, language).label == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Acme Cloud deleted my files. Great job.", "en"),
+        ("Acme Cloud wiped my photos overnight. Amazing.", "en"),
+        ("Third outage this week. Great job, Acme Cloud.", "en"),
+        ("Charged twice again by Acme Cloud. Brilliant.", "en"),
+        ("Great job Acme Cloud, you locked me out of my account for 3 days", "en"),
+        ("Acme Cloud is down again. Perfect timing.", "en"),
+        ("Acme Cloud hat meine Dateien gelöscht. Super gemacht.", "de"),
+        ("Acme Cloud a supprimé mes fichiers. Bravo.", "fr"),
+        ("Acme Cloud borró todos mis archivos. Genial.", "es"),
+        ("Acme Cloud удалил все мои файлы. Отлично.", "ru"),
+    ],
+)
+def test_stock_praise_beside_damage_is_sarcasm(text, language):
+    """No marker word ("yeah right", 🙄): the praise is ironic because it stands alone right
+    beside what went wrong. These were all positive praise."""
+    from harken import intents as intents_mod
+
+    sentiment = get_backend().score(text, language)
+    assert sentiment.label == "negative", sentiment
+    intents = intents_mod.detect(text, language, sentiment)
+    assert "praise" not in intents and "complaint" in intents
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Acme Cloud restored my files in minutes. Great job!",
+        "Acme Cloud support was slow but they fixed it. Great job.",
+        "Lost my phone yesterday. Acme Cloud had everything backed up. Amazing!",
+        "Dropbox lost my files twice. Switched to Acme Cloud. Love it.",
+        "Laptop stolen, all files gone. Acme Cloud to the rescue. Thanks!",
+    ],
+)
+def test_praise_after_a_rescue_or_a_turn_stays_sincere(text):
+    assert get_backend().score(text, "en").label == "positive"
