@@ -552,64 +552,67 @@ def _extras(text: str, total: float, language: str = "en") -> float:
     return total
 
 
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 # Sarcasm without a marker: stock praise alone in a short clause ("Great job.", "Perfect
 # timing.", "Super gemacht.", "Bravo.") right beside a clause that reports damage ("deleted my
 # files", "down again", "charged twice"). Folded words. A turn in the story (a contrast word)
 # or a fix anywhere ("they restored everything") keeps the praise sincere.
 _VERDICTS: dict[str, frozenset[str]] = {
-    "en": frozenset(
+    "en": _wordset(
         "great good nice well brilliant perfect awesome amazing fantastic wonderful lovely excellent "
-        "superb outstanding stellar bravo thanks thank impressive genius love".split()
+        "superb outstanding stellar bravo thanks thank impressive genius love"
     ),
-    "de": frozenset(
+    "de": _wordset(
         "toll super klasse prima grossartig grandios spitze perfekt wunderbar genial bravo danke gut "
-        "gemacht herzlichen gluckwunsch fantastisch hervorragend sauber".split()
+        "gemacht herzlichen gluckwunsch fantastisch hervorragend sauber"
     ),
-    "es": frozenset(
+    "es": _wordset(
         "genial perfecto estupendo fantastico bravo bien hecho gracias maravilloso excelente increible "
-        "fenomenal enhorabuena felicidades".split()
+        "fenomenal enhorabuena felicidades"
     ),
-    "fr": frozenset(
-        "genial parfait bravo bien joue super merci magnifique excellent chapeau felicitations "
-        "formidable top".split()
+    "fr": _wordset(
+        "genial parfait bravo bien joue super merci magnifique excellent chapeau felicitations formidable top"
     ),
-    "ru": frozenset(
+    "ru": _wordset(
         "отлично супер прекрасно браво молодцы молодец спасибо замечательно класс круто шикарно "
-        "великолепно здорово".split()
+        "великолепно здорово"
     ),
 }
 _DAMAGE: dict[str, frozenset[str]] = {
-    "en": frozenset(
+    "en": _wordset(
         "deleted wiped erased lost gone vanished disappeared missing down outage outages crashed crashes "
         "broke broken failed fails corrupted charged overcharged double-charged locked banned suspended "
-        "ignored leaked hacked stuck offline bricked throttled cancelled canceled".split()
+        "ignored leaked hacked stuck offline bricked throttled cancelled canceled"
     ),
-    "de": frozenset(
+    "de": _wordset(
         "geloscht verloren weg ausgefallen ausfall abgesturzt absturz gesperrt abgebucht kaputt offline "
-        "verschwunden futsch down".split()
+        "verschwunden futsch down"
     ),
-    "es": frozenset(
+    "es": _wordset(
         "borro borrado borrados borradas borraron elimino eliminado eliminados perdi perdido perdidos "
-        "caido caida cobraron cobrado bloqueado bloquearon desaparecido desaparecieron roto".split()
+        "caido caida cobraron cobrado bloqueado bloquearon desaparecido desaparecieron roto"
     ),
-    "fr": frozenset(
+    "fr": _wordset(
         "supprime supprimes supprimees efface effaces perdu perdus panne plante bloque debite disparu "
-        "disparus hs".split()
+        "disparus hs"
     ),
-    "ru": frozenset(
+    "ru": _wordset(
         "удалил удалили удалены удалено стер стерли потерял потеряли потеряны пропали пропал упал "
-        "лежит списали заблокировали сломал сломалось сбой".split()
+        "лежит списали заблокировали сломал сломалось сбой"
     ),
 }
 _RESOLVED: dict[str, frozenset[str]] = {
-    "en": frozenset("fixed resolved restored recovered solved saved rescued refunded helped".split()),
-    "de": frozenset("behoben repariert wiederhergestellt gerettet gelost erstattet geholfen".split()),
-    "es": frozenset(
+    "en": _wordset("fixed resolved restored recovered solved saved rescued refunded helped"),
+    "de": _wordset("behoben repariert wiederhergestellt gerettet gelost erstattet geholfen"),
+    "es": _wordset(
         "arreglado arreglaron solucionado solucionaron restaurado recuperado recupere salvo "
-        "reembolsaron ayudaron".split()
+        "reembolsaron ayudaron"
     ),
-    "fr": frozenset("repare resolu restaure restaures recupere sauve rembourse aide".split()),
-    "ru": frozenset("исправили починили восстановили вернули помогли решили спасли".split()),
+    "fr": _wordset("repare resolu restaure restaures recupere sauve rembourse aide"),
+    "ru": _wordset("исправили починили восстановили вернули помогли решили спасли"),
 }
 
 
