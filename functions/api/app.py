@@ -19,4 +19,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "body": json.dumps(body),
             "isBase64Encoded": False,
         }
-    return app.resolve(event, context)
+    response = app.resolve(event, context)
+    if response.get("statusCode") == 204:
+        # No content, so no content type (the resolver adds application/json to every response).
+        for headers in (response.get("headers"), response.get("multiValueHeaders")):
+            if headers:
+                for name in [n for n in headers if n.lower() == "content-type"]:
+                    del headers[name]
+    return response

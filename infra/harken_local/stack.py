@@ -249,7 +249,7 @@ class LocalStack:
     # ------------------------------------------------------------------ seeding
     def _seed(self) -> None:
         from harken.ids import new_watch_id
-        from harken.models import Watch, WatchIn, utcnow
+        from harken.models import Watch, WatchDoc, utcnow
         from harken.store import aws
         from harken.store.dynamo import StateRepo, WatchRepo
 
@@ -266,7 +266,7 @@ class LocalStack:
         repo = WatchRepo(aws.table(self.resources.tables["WatchesTable"]))
         for raw in data if isinstance(data, list) else [data]:
             now = utcnow()
-            watch_in = WatchIn.model_validate(raw)
+            watch_in = WatchDoc.model_validate(raw)
             watch = Watch(
                 **watch_in.model_dump(), id=new_watch_id(), tenant_id=tenant, created_at=now, updated_at=now
             )

@@ -34,13 +34,13 @@ def _validation_message(err: ValidationError) -> str:
 
 
 def _load_watch(path: str) -> tuple[Any, str]:
-    from harken.models import WatchIn
+    from harken.models import WatchDoc
 
     with open(path, encoding="utf-8") as fh:
         data = json.load(fh)
     if not isinstance(data, dict):
         raise ValueError("the watch file must hold a JSON object")
-    watch = WatchIn.model_validate(data)
+    watch = WatchDoc.model_validate(data)
     raw_id = data.get("id")
     watch_id = raw_id if isinstance(raw_id, str) and raw_id else "w_local"
     return watch, watch_id

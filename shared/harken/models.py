@@ -52,7 +52,9 @@ def as_utc(value: datetime) -> datetime:
 
 def iso(value: datetime) -> str:
     """ISO 8601 with a Z, to the second: the one timestamp format Harken writes."""
-    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = as_utc(value)
+    # strftime's %Y does not pad years before 1000 ("500-01-01"), and those sort wrongly.
+    return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}Z"
 
 
 class _Model(BaseModel):
@@ -74,7 +76,14 @@ def _clean_terms(values: list[str]) -> list[str]:
     return out
 
 
-class Terms(_Model):
+class _Strict(_Model):
+    """A part of a watch: an unknown key is a mistake to report ("brands" would silently watch
+    nothing), not something to drop."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Terms(_Strict):
     """What reputation and crowd-marketing work listens for, by kind (DESIGN.md §4)."""
 
     brand: list[str] = Field(default_factory=list)
@@ -104,8 +113,18 @@ class Terms(_Model):
         return not self.by_kind()
 
 
-class _Source(_Model):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Source(_Strict):
+    pass
+
+
+# An instance of a federated network: a host name, with or without http(s):// and a port.
+_INSTANCE = re.compile(r"^(?:https?://)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?/?$", re.I)
+
+
+def _instance(v: str) -> str:
+    if not _INSTANCE.match(v):
+        raise ValueError(f"not an instance address: {v!r} (such as https://mastodon.social)")
+    return v
 
 
 class RssSource(_Source):
@@ -124,6 +143,17 @@ class RedditSource(_Source):
     type: Literal["reddit"]
     subreddits: list[str] = Field(default_factory=list, max_length=20)
 
+    @field_validator("subreddits")
+    @classmethod
+    def _names(cls, v: list[str]) -> list[str]:
+        names = []
+        for raw in v:
+            name = raw.strip().removeprefix("/").removeprefix("r/")
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}", name):
+                raise ValueError(f"not a subreddit name: {raw!r} (such as sysadmin or r/sysadmin)")
+            names.append(name)
+        return names
+
 
 class HackerNewsSource(_Source):
     type: Literal["hackernews"]
@@ -133,6 +163,19 @@ class MastodonSource(_Source):
     type: Literal["mastodon"]
     instance: str = Field(default="https://mastodon.social", max_length=300)
     tags: list[str] = Field(default_factory=list, max_length=4)
+
+    _check_instance = field_validator("instance")(classmethod(lambda cls, v: _instance(v)))
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        tags = []
+        for raw in v:
+            tag = raw.strip().removeprefix("#")
+            if not re.fullmatch(r"\w{1,100}", tag):
+                raise ValueError(f"not a hashtag: {raw!r} (letters, digits and _ only)")
+            tags.append(tag)
+        return tags
 
 
 class BlueskySource(_Source):
@@ -151,6 +194,8 @@ class GitHubSource(_Source):
 class LemmySource(_Source):
     type: Literal["lemmy"]
     instance: str = Field(default="https://lemmy.world", max_length=300)
+
+    _check_instance = field_validator("instance")(classmethod(lambda cls, v: _instance(v)))
 
 
 class LobstersSource(_Source):
@@ -176,7 +221,7 @@ SourceSpec = Annotated[
 ]
 
 
-class Webhook(_Model):
+class Webhook(_Strict):
     url: str = Field(max_length=2048)
     format: Literal["json", "slack"] = "json"
     secret: str | None = Field(default=None, max_length=500)
@@ -189,7 +234,7 @@ class Webhook(_Model):
         return v
 
 
-class InstantRule(_Model):
+class InstantRule(_Strict):
     """Which mentions alert at once. An empty list means any value of that field."""
 
     categories: list[Category] = Field(default_factory=list)
@@ -201,7 +246,7 @@ def _default_instant() -> InstantRule:
     return InstantRule(categories=["reputation"], sentiments=["negative"])
 
 
-class Alerts(_Model):
+class Alerts(_Strict):
     email: list[str] = Field(default_factory=list, max_length=50)
     webhooks: list[Webhook] = Field(default_factory=list, max_length=20)
     # None (JSON null) turns instant alerts off; absent means "negative reputation mentions".
@@ -249,6 +294,26 @@ class WatchIn(_Model):
             codes.append(code)
         return codes
 
+    @field_validator("official")
+    @classmethod
+    def _official(cls, v: list[str]) -> list[str]:
+        # A page or account address, with or without http(s)://: "reddit.com/r/acmecloud",
+        # "https://mastodon.social/@acmecloud". Not "javascript:…", not prose.
+        for raw in v:
+            url = raw.strip()
+            scheme, sep, rest = url.partition("://")
+            if not sep:
+                rest = url
+            host = rest.split("/", 1)[0]
+            if (
+                (sep and scheme.lower() not in ("http", "https"))
+                or not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?", host)
+                or ("." not in host and host.split(":")[0] != "localhost")
+                or any(ch.isspace() for ch in url)
+            ):
+                raise ValueError(f"not a page address: {raw!r} (such as https://www.reddit.com/r/acmecloud)")
+        return v
+
     @field_validator("query")
     @classmethod
     def _query(cls, v: str | None) -> str | None:
@@ -264,6 +329,24 @@ class WatchIn(_Model):
         if self.terms.is_empty() and not self.query:
             raise ValueError("a watch needs at least one term or a query")
         return self
+
+
+class WatchDoc(WatchIn):
+    """A watch document from a user (API body, `harken classify --watch` file), checked strictly:
+    an unknown key is an error naming it ("exlude" would silently exclude nothing); the read-only
+    keys of a stored watch (a document as GET returns it, sent back) are dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_read_only(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not READ_ONLY_WATCH_KEYS.isdisjoint(data):
+            data = {k: v for k, v in data.items() if k not in READ_ONLY_WATCH_KEYS}
+        return data
+
+
+READ_ONLY_WATCH_KEYS = frozenset({"id", "tenant_id", "created_at", "updated_at"})
 
 
 class Watch(WatchIn):

@@ -64,7 +64,42 @@ def openapi_document() -> dict[str, Any]:
     spec["security"] = [{"apiKey": []}]
     for operation in spec.get("paths", {}).get("/health", {}).values():
         operation["security"] = []
+    _declare_real_errors(spec)
     return spec
+
+
+def _declare_real_errors(spec: dict[str, Any]) -> None:
+    """The responses this API really sends, in place of the resolver's defaults: a bad query or
+    path parameter is a 400 ErrorResponse (never its 422 HTTPValidationError), 422 is only for a
+    body that is not a valid document; every keyed route may answer 401/403, every route with a
+    body 415; a 204 has no content."""
+    from harken.api.responses import errors
+
+    def declared(code: int) -> dict[str, Any]:
+        entry = errors(code)[code]
+        ref = {"$ref": "#/components/schemas/ErrorResponse"}
+        return {"description": entry["description"], "content": {"application/json": {"schema": ref}}}
+
+    for path, operations in spec.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            has_body = "requestBody" in operation
+            responses.pop("422", None)
+            if has_body:
+                responses["422"] = declared(422)
+                responses["415"] = declared(415)
+            if operation.get("parameters") or has_body:
+                responses.setdefault("400", declared(400))
+            if path != "/health":
+                responses.setdefault("401", declared(401))
+                responses.setdefault("403", declared(403))
+            if "204" in responses:
+                responses["204"].pop("content", None)
+    schemas = spec.get("components", {}).get("schemas", {})
+    text = json.dumps(spec.get("paths", {}))
+    for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        if f"#/components/schemas/{name}" not in text:
+            schemas.pop(name, None)
 
 
 @app.get("/docs", include_in_schema=False)
@@ -143,8 +178,14 @@ def _unexpected(exc: Exception) -> Response:
 
 
 def body_problem(event: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
-    """A body too large (413) or not UTF-8 text (400), answered before routing."""
+    """A body too large (413), not JSON by its media type (415), not UTF-8 text or JSON that no
+    parser can take (nested ~1,000 deep, a number of over 4,300 digits: 400), answered before
+    routing. A JSON media type written in capitals is set to its canonical form."""
     body = event.get("body") or ""
+    if body:
+        problem = _media_type_problem(event)
+        if problem is not None:
+            return problem
     raw: bytes
     if event.get("isBase64Encoded"):
         try:
@@ -156,7 +197,43 @@ def body_problem(event: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
     if len(raw) > MAX_BODY_BYTES:
         return 413, error_body("payload_too_large", "request body is over 256 KB", "body")
     try:
-        raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return 400, error_body("invalid_json", "body is not UTF-8 JSON", "body")
+    try:
+        json.loads(text)
+    except RecursionError:
+        return 400, error_body("invalid_json", "body nests too deeply to be a document of this API", "body")
+    except ValueError as exc:
+        if "digits" in str(exc):  # int(): "Exceeds the limit (4300 digits)..."
+            return 400, error_body("invalid_json", "body holds a number with too many digits", "body")
+        # Other syntax errors: the resolver's validation names them (invalid_json, 400).
+    return None
+
+
+def _media_type_problem(event: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+    """415 for a body sent as anything but JSON (a form, multipart, text); no media type is taken
+    as JSON. Media types are case-insensitive: "APPLICATION/JSON" is rewritten for the resolver."""
+    headers = event.get("headers") or {}
+    for name in list(headers):
+        if name.lower() != "content-type":
+            continue
+        value = str(headers[name] or "")
+        media = value.split(";", 1)[0].strip().lower()
+        if (
+            media
+            and media != "application/json"
+            and not (media.startswith("application/") and media.endswith("+json"))
+        ):
+            return 415, error_body(
+                "unsupported_media_type",
+                f"send the body as application/json, not {media}",
+                "body",
+            )
+        if media and value != media:
+            headers[name] = "application/json"
+        multi = event.get("multiValueHeaders") or {}
+        for multi_name in list(multi):
+            if multi_name.lower() == "content-type":
+                multi[multi_name] = ["application/json"]
     return None

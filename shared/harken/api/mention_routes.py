@@ -31,7 +31,15 @@ def owned_watch(tenant: str, watch_id: str | None) -> None:
         raise NotFound("no watch with this id for this API key", field="watch_id")
 
 
+# The times a filter may name: mentions are from this era, and a year near 1 or 9999 overflows
+# when its UTC offset is applied (that was a 500).
+YEARS = (1970, 9998)
+
+
 def check_range(since: datetime | None, until: datetime | None) -> tuple[datetime | None, datetime | None]:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not YEARS[0] <= value.year <= YEARS[1]:
+            raise BadRequest(f"{name} must be a time between the years {YEARS[0]} and {YEARS[1]}", field=name)
     since = as_utc(since) if since else None
     until = as_utc(until) if until else None
     if since and until and since > until:

@@ -8,7 +8,8 @@ JSON = "application/json"
 
 _WHY = {
     400: "bad input: the error names the field and the problem",
-    401: "missing or unknown x-api-key",
+    401: "missing x-api-key",
+    403: "an x-api-key that is not a key of this API",
     404: "no such resource for this API key",
     409: "others kept changing the resource while this change was applied: try again",
     413: "request body over 256 KB",

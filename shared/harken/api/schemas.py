@@ -7,7 +7,15 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from harken.models import (
     Category,
@@ -17,6 +25,7 @@ from harken.models import (
     SentimentLabel,
     SourceSpec,
     Status,
+    WatchDoc,
     WatchIn,
 )
 
@@ -68,7 +77,7 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
-class WatchBody(WatchIn):
+class WatchBody(WatchDoc):
     """The body of POST and PUT /watches: a watch as `harken classify` takes it, plus at least one
     source (a deployed watch that reads nothing would never find anything). A webhook secret sent
     back as the mask the API shows (`********`) keeps the stored secret."""
@@ -140,12 +149,17 @@ class MentionPatch(BaseModel):
     note: str | None = Field(default=None, max_length=5000)
     assignee: str | None = Field(default=None, max_length=200)
 
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status_not_null(cls, v: Any) -> Any:
+        if v is None:
+            raise ValueError("status cannot be null (one of new, in_progress, handled, ignored)")
+        return v
+
     @model_validator(mode="after")
     def _something_to_change(self) -> MentionPatch:
         if not self.model_fields_set:
             raise ValueError("give at least one of status, note, assignee")
-        if "status" in self.model_fields_set and self.status is None:
-            raise ValueError("status cannot be null")
         return self
 
 

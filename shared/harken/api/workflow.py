@@ -78,7 +78,9 @@ def time_to_handle(mention: Mention) -> float | None:
     """Seconds from detection to handled, for a handled mention."""
     if mention.status != "handled" or mention.handled_at is None:
         return None
-    return max(0.0, (as_utc(mention.handled_at) - as_utc(mention.fetched_at)).total_seconds())
+    # To the second, as both times are stored (the PATCH response said 310.38, later reads 310.0).
+    handled = as_utc(mention.handled_at).replace(microsecond=0)
+    return max(0.0, (handled - as_utc(mention.fetched_at).replace(microsecond=0)).total_seconds())
 
 
 def public_view(mention: Mention) -> dict[str, Any]:
