@@ -36,7 +36,7 @@ def _validation_message(err: ValidationError) -> str:
 def _load_watch(path: str) -> tuple[Any, str]:
     from harken.models import WatchDoc
 
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:  # a byte-order mark is not part of the JSON
         data = json.load(fh)
     if not isinstance(data, dict):
         raise ValueError("the watch file must hold a JSON object")
@@ -79,15 +79,20 @@ def main(argv: list[str], stdin: IO[str], stdout: IO[str], stderr: IO[str]) -> i
 
     status = EXIT_OK
     for lineno, line in enumerate(stdin, 1):
+        if lineno == 1:
+            line = line.removeprefix("\ufeff")  # a byte-order mark (editors on Windows write one)
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = json.loads(line.rstrip("\r\n"))
             if not isinstance(data, dict):
                 raise ValueError("an item must be a JSON object")
             item = Item.model_validate(data)
         except json.JSONDecodeError as exc:
             status = _bad_line(stdout, stderr, lineno, f"not JSON: {exc.msg} (column {exc.colno})")
+            continue
+        except RecursionError:
+            status = _bad_line(stdout, stderr, lineno, "not an item: the JSON nests too deeply")
             continue
         except ValidationError as exc:
             status = _bad_line(stdout, stderr, lineno, _validation_message(exc))

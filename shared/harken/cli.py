@@ -464,6 +464,12 @@ def _dispatch_other(argv: list[str]) -> int | None:
     if argv[0] == "classify":
         from harken.classify_cli import main as classify_main
 
+        # JSON lines are UTF-8 whatever the locale says; a line with bytes that are not UTF-8 is
+        # that line's error (its text does not validate), not a crash that loses the lines after.
+        for stream, errors in ((sys.stdin, "surrogateescape"), (sys.stdout, "backslashreplace")):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(encoding="utf-8", errors=errors)
         try:
             return classify_main(argv[1:], sys.stdin, sys.stdout, sys.stderr)
         except BrokenPipeError:

@@ -671,6 +671,7 @@ class Matcher:
     _form_words: list[frozenset[str]] = field(default_factory=list)  # per typo form, its words
     _near_info: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = field(default_factory=dict)
     _cjk_seeds: tuple[str, ...] = ()
+    _longest_typo_word: int = 0  # a longer token (by more than 2) is near no term word
     prefilter: Prefilter | None = None
     _built: bool = False
 
@@ -726,6 +727,7 @@ class Matcher:
         for word in exact_words:
             depth = self._word_budget.get(word, 0)
             if depth:
+                self._longest_typo_word = max(self._longest_typo_word, len(word))
                 for d in _deletes(word, depth):
                     self._deletion_index.setdefault(d, set()).add(word)
         cjk: list[str] = []
@@ -763,7 +765,13 @@ class Matcher:
         out: list[tuple[str, int]] = []
         if token in self._word_index:
             out.append((token, 0))
-        if len(token) >= 4 and not token.isdigit() and token not in self.common_words:
+        if (
+            4 <= len(token) <= self._longest_typo_word + 2
+            and not token.isdigit()
+            and token not in self.common_words
+        ):
+            # (The deletions of a token grow with the cube of its length: one 20,000-letter
+            # "word" took seconds. A typo is at most 2 letters longer than its word.)
             depth = 2 if len(token) >= 7 else 1
             seen: set[str] = set()
             for d in _deletes(token, depth):

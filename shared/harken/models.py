@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Category = Literal["reputation", "crowd_marketing", "smm"]
 SentimentLabel = Literal["positive", "neutral", "negative"]
@@ -36,6 +36,7 @@ STATUSES: tuple[str, ...] = ("new", "in_progress", "handled", "ignored")
 
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 _TERM_MAX = 200
+_TEXT_MAX, _TITLE_MAX = 20_000, 500  # = harken.text.TEXT_MAX, TITLE_MAX (not imported: it loads html)
 _TERMS_MAX = 500
 
 
@@ -387,7 +388,23 @@ class Item(_Model):
     @field_validator("published_at")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
-        return as_utc(v)
+        try:
+            return as_utc(v)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            raise ValueError("the time is out of range") from None
+
+    @field_validator("text", "title")
+    @classmethod
+    def _capped(cls, v: str | None, info: ValidationInfo) -> str | None:
+        # Every path caps what it classifies and stores as the sources do (harken.text): an item
+        # of megabytes (from `harken classify`, or a queue message written by hand) is cut, not
+        # matched for minutes.
+        limit = _TITLE_MAX if info.field_name == "title" else _TEXT_MAX
+        if v is not None and len(v) > limit:
+            from harken.text import cap
+
+            return cap(v, limit)
+        return v
 
 
 class Match(_Model):

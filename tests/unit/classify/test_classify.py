@@ -190,3 +190,28 @@ def test_multi_watch_classifier_reports_each_watch():
     hits = multi.classify_all(item("Acme Cloud vs Nimbus Drive"))
     assert [w.name for w, _ in hits] == ["a", "b"]
     assert multi.classify_all(item("nothing here")) == []
+
+
+def test_typo_search_skips_tokens_far_longer_than_any_term_word(monkeypatch):
+    """A token's deletions grow with the cube of its length: one 20,000-letter "word" in a post
+    took seconds per item. Only tokens at most 2 letters longer than a term word are searched."""
+    from harken import match as match_mod
+    from harken.classify import compile_watch
+    from harken.models import Item, WatchIn
+
+    real = match_mod._deletes
+    sizes: list[int] = []
+
+    def counting(word: str, depth: int) -> set[str]:
+        sizes.append(len(word))
+        return real(word, depth)
+
+    watch = WatchIn.model_validate(
+        {"name": "Acme", "terms": {"brand": ["Acme Cloud"], "products": ["VaultSync"]}}
+    )
+    compiled = compile_watch(watch)
+    monkeypatch.setattr(match_mod, "_deletes", counting)
+    item = Item(source="rss", url="https://e.example/1", text="z" * 19_000 + " Acme Colud and VaultSink")
+    result = compiled.classify(item)
+    assert result is not None and {m.how for m in result.matches} == {"typo"}
+    assert sizes and max(sizes) <= len("vaultsync") + 2

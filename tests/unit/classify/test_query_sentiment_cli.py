@@ -145,6 +145,66 @@ def test_cli_takes_an_item_whose_time_is_unknown(tmp_path):
     assert row["published_at"].endswith("Z") and row["matches"][0]["term"] == "Acme Cloud"
 
 
+def test_cli_survives_hostile_lines_and_keeps_the_good_ones(tmp_path):
+    """Each of these stopped the run with a traceback (losing every later line) or lost a line."""
+    watch = tmp_path / "w.json"
+    watch.write_bytes(
+        b"\xef\xbb\xbf" + json.dumps({"name": "Acme", "terms": {"brand": ["Acme Cloud"]}}).encode()
+    )
+    good = {"source": "rss", "url": "https://r.example/1", "text": "Acme Cloud is down"}
+    lines = [
+        "\ufeff" + json.dumps(good),  # a byte-order mark before the first line
+        json.dumps({**good, "published_at": "0001-01-01T00:00:00+01:00"}),  # before year 1 in UTC
+        json.dumps({**good, "extra": "[" * 0})[:-1] + ', "deep": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        json.dumps({**good, "text": "Acme Cloud " + "x" * 50_000}),  # capped as the sources cap
+        json.dumps(good),
+    ]
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--watch", str(watch)], io.StringIO("\n".join(lines) + "\n"), out, err) == 1
+    rows = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert len(rows) == 5
+    assert rows[0]["matches"][0]["term"] == "Acme Cloud"
+    assert rows[1] == {"error": "published_at: the time is out of range", "line": 2}
+    assert rows[2] == {"error": "not an item: the JSON nests too deeply", "line": 3}
+    assert len(rows[3]["text"]) <= 20_000 and rows[3]["matches"]
+    assert rows[4]["matches"]
+
+
+def test_cli_reads_utf8_whatever_the_locale_and_isolates_bad_bytes(tmp_path):
+    """With a strict non-UTF-8 stdin (PYTHONIOENCODING=ascii, or a locale), one line of bad bytes
+    was a UnicodeDecodeError that lost every line; now it is that line's error."""
+    import os
+    import subprocess
+    import sys
+
+    watch = tmp_path / "w.json"
+    watch.write_text(json.dumps({"name": "Acme", "terms": {"brand": ["Acme Cloud"]}}))
+    good = json.dumps({"source": "rss", "url": "https://r.example/1", "text": "Acme Cloud é down"}).encode()
+    data = (
+        good + b"\n" + b'{"source":"rss","url":"https://r.example/2","text":"Acme \xff\xfe"}\n' + good + b"\n"
+    )
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from harken.cli import main; sys.exit(main())",
+            "classify",
+            "--watch",
+            str(watch),
+        ],
+        input=data,
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr.decode()
+    rows = [json.loads(x) for x in proc.stdout.decode("utf-8").splitlines()]
+    assert [("error" in r, r.get("line")) for r in rows] == [(False, None), (True, 2), (False, None)]
+    assert "é" in rows[0]["text"]
+
+
 def test_cli_rejects_a_bad_query_before_reading_input(tmp_path):
     watch = tmp_path / "w.json"
     watch.write_text(json.dumps({"name": "Acme", "query": "(acme"}))
