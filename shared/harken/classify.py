@@ -28,7 +28,7 @@ from harken import intents as intents_mod
 from harken import language as language_mod
 from harken.match import TYPO, Matcher, Prefilter, build_matcher, contains_phrase
 from harken.models import Classification, Item, Match, Sentiment, WatchIn
-from harken.normalize import has_cjk, normalize, normalize_term
+from harken.normalize import SENTENCE_BREAK, has_cjk, normalize, normalize_sentences, normalize_term
 from harken.query import Node, QueryContext, parse_query
 from harken.sentiment import SentimentBackend, get_backend
 
@@ -176,6 +176,7 @@ class _ItemView:
     raw: str
     backend: SentimentBackend
     scan: str = ""  # what terms are matched in: raw, plus the words of CamelCase hashtags
+    sentences: bool = True  # phrases do not match across sentences (see normalize_sentences)
     _norm: str | None = None
     _language: Any = field(default=False)
     _sentiment: Sentiment | None = None
@@ -196,7 +197,8 @@ class _ItemView:
     @property
     def norm(self) -> str:
         if self._norm is None:
-            self._norm = normalize(self.scan or self.raw)
+            text = self.scan or self.raw
+            self._norm = normalize_sentences(text) if self.sentences else normalize(text)
         return self._norm
 
     @property
@@ -243,6 +245,11 @@ class _Index:
         self.prefilter = self.matcher.prefilter or Prefilter(frozenset())
         self.glued = _glued_automaton(self.matcher)
         self.backend = sentiment or get_backend()
+        # A term or phrase written across a sentence end ("Yahoo! Mail", "Hello. World") must
+        # still match itself: then sentence ends do not split the text for these watches.
+        phrases = [term for w in watches for _kind, term in w.terms.by_kind()]
+        phrases += [e for w in watches for e in w.exclude] + [w.query for w in watches if w.query]
+        self.sentences = not any(SENTENCE_BREAK.search(p) for p in phrases)
         self.query_only = [i for i, p in enumerate(self.plans) if not p.has_terms]
         self.with_official = [i for i, p in enumerate(self.plans) if p.official]
         self.any_official = bool(self.with_official)
@@ -259,7 +266,7 @@ class _Index:
         if not flags and not self.query_only and not self.any_official:
             return []
         found: dict[int, dict[Any, Match]]
-        view = _ItemView(item=item, raw=raw, backend=self.backend, scan=scan)
+        view = _ItemView(item=item, raw=raw, backend=self.backend, scan=scan, sentences=self.sentences)
         found = self.matcher.find(view.norm, typos=bool(flags & TYPO)) if flags else {}
         out: list[tuple[int, Classification]] = []
         if not self.query_only and not self.any_official:

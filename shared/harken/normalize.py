@@ -158,6 +158,24 @@ def normalize(text: str) -> str:
     return " " + " ".join(_WORD_RUN.findall(folded)) + " "
 
 
+# Where a sentence (or a line) ends: "?", "!", ";", "…" or a period after a word of 4+ letters
+# (not "St." or "E.", which mostly abbreviate), then white space and no digit ("Hafenstr. 7");
+# or a line break.
+SENTENCE_BREAK = re.compile(r"(?:(?<=[^\W\d_]{4})\.|[!?;…。！？])+\s+(?!\d)|\s*\n\s*")
+_BREAK_WORD = " zqxbrkqz "
+_BREAK_RUN = re.compile("(?: zqxbrkqz)+ ")
+
+
+def normalize_sentences(text: str) -> str:
+    """`normalize(text)` with two spaces where a sentence or line ends, so that a term or phrase
+    of several words never matches across sentences ("reached the acme. Cloud costs" holds no
+    " acme cloud "), while every single word stays where it was."""
+    marked = SENTENCE_BREAK.sub(_BREAK_WORD, text)
+    if marked == text:
+        return normalize(text)
+    return _BREAK_RUN.sub("  ", normalize(marked))
+
+
 def is_cjk_char(ch: str) -> bool:
     code = ord(ch)
     return any(lo <= code <= hi for lo, hi in _CJK_RANGES)

@@ -215,3 +215,36 @@ def test_typo_search_skips_tokens_far_longer_than_any_term_word(monkeypatch):
     result = compiled.classify(item)
     assert result is not None and {m.how for m in result.matches} == {"typo"}
     assert sizes and max(sizes) <= len("vaultsync") + 2
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("Our team reached the acme. Cloud costs, however, kept rising", False),
+        ("reached the acme; cloud prices went up", False),
+        ("what a climb to the acme!\nCloud cover all day", False),
+        ("Acme Cloud. Great product", True),
+        ("is Acme Cloud down? yes", True),
+        ("Visit us at 12 Harbor St. Springfield", True),  # "St." abbreviates
+    ],
+)
+def test_terms_of_several_words_do_not_match_across_sentences(text, matched):
+    from harken.classify import compile_watch
+    from harken.models import Item, WatchIn
+
+    watch = WatchIn.model_validate(
+        {"name": "Acme", "terms": {"brand": ["Acme Cloud"], "addresses": ["12 Harbor Street, Springfield"]}}
+    )
+    result = compile_watch(watch).classify(Item(source="rss", url="https://e.example/1", text=text))
+    assert (result is not None) is matched, text
+
+
+def test_a_term_written_across_a_sentence_end_still_matches_itself():
+    from harken.classify import compile_watch
+    from harken.models import Item, WatchIn
+
+    watch = WatchIn.model_validate({"name": "Y", "terms": {"brand": ["Yahoo! Mail"]}})
+    result = compile_watch(watch).classify(
+        Item(source="rss", url="https://e.example/1", text="Yahoo! Mail is down")
+    )
+    assert result is not None and result.matches[0].term == "Yahoo! Mail"
