@@ -30,7 +30,7 @@ from harken.match import TYPO, Matcher, Prefilter, build_matcher, contains_phras
 from harken.models import Classification, Item, Match, Sentiment, WatchIn
 from harken.normalize import SENTENCE_BREAK, has_cjk, normalize, normalize_sentences, normalize_term
 from harken.query import Node, QueryContext, parse_query
-from harken.sentiment import SentimentBackend, get_backend
+from harken.sentiment import SentimentBackend, complaint_sentiment, get_backend
 
 _KIND_ORDER = {
     k: i
@@ -187,7 +187,12 @@ class _ItemView:
     def facts(self) -> tuple[str | None, Sentiment, list[str]]:
         """(language, sentiment, intents), each computed once, in that order."""
         if self._facts is None:
-            self._facts = (self.language, self.sentiment, self.intents)
+            sentiment, intents = self.sentiment, self.intents
+            if sentiment.label == "neutral" and "complaint" in intents:
+                # A complaint told without opinion words ("my invoice doubled", "VaultSync keeps
+                # creating duplicate files") is still bad news for the brand.
+                sentiment = complaint_sentiment(sentiment)
+            self._facts = (self.language, sentiment, intents)
         return self._facts
 
     @property

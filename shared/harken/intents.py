@@ -37,7 +37,9 @@ _CUES: dict[str, dict[str, str]] = {
         r"raised (?:the )?prices?|complain\w*|failed|broken|terrible|awful|useless|disappoint\w*|"
         r"lost\b|confusing|can'?t find|keeps? (?:logging|crashing|failing|freezing)|logg?(?:ing|s) me out|"
         r"doubled (?:the|its|their) price|leaving|crash(?:ed|es|ing)?\b|(?:is|are|was|went) down\b|"
-        r"(?:so|super|really|too|painfully|extremely|very|incredibly) slow\b)",
+        r"(?:so|super|really|too|painfully|extremely|very|incredibly) slow\b|never again|on hold for|hung up on|"
+        r"(?:price|pricing|prices|plan) (?:just |has |have )?(?:doubled|tripled|went up|increased)|"
+        r"duplicat\w* (?:files|photos|folders|copies|entries)|keeps? (?:creating|deleting|duplicating|losing|dropping))",
         "de": r"(?:funktioniert nicht|geht nicht|kein(?:e)? antwort|erstattung|zuruckerstatt\w*|kundig\w*|"
         r"ausfall|abgesturzt|verloren|geloscht|beschwerde|unverschamt|frechheit|abzocke|katastroph\w*|"
         r"preiserhohung|seit tagen|seit wochen|schon wieder|enttausch\w*|schlecht\w*|kaputt|fehler|"
@@ -52,7 +54,7 @@ _CUES: dict[str, dict[str, str]] = {
         r"en panne|(?:perdu|supprime|efface) (?:mes|tous|toutes)|plainte|reclamation|arnaque|inadmissible|inacceptable|"
         r"hausse de prix|encore une fois|depuis des|nul(?:le)?|horrible|decu|decevant|bug\w*|erreur|"
         r"deux fois|ne repond|ne synchronise|impossible de|galere|panne|scandal\w*|augmente ses prix|"
-        r"(?:trop|super|tellement|hyper) lent(?:e|s|es)?\b)",
+        r"(?:trop|super|tellement|hyper) lent(?:e|s|es)?\b|plante|plantage|insupportable)",
         "ru": r"(?:не работает|не могу|нет ответа|не отвечает|верните|возврат|отмен\w+|упал|лежит|сбой|"
         r"потерял\w*|удалил\w*|жалоб\w*|претензи\w+|обман\w*|мошенн\w+|безобрази\w+|подорожа\w+|опять|уже (?:неделю|несколько)|"
         r"ужасн\w+|кошмар|разочаров\w+|сломал\w*|дважды|молчит|не синхрониз\w+|позор|поднял\w* цены|"

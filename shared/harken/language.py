@@ -23,7 +23,9 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         _words(
             "the and is are was were to of in for on with that this it its my your our i you we they "
             "have has had not but what which who how why when can could should would will do does did "
-            "any anyone just be been from at an or so if about there their me than them"
+            "any anyone just be been from at an or so if about there their me than them a as all by "
+            "more only really never very get got out up after again because some still then too now no "
+            "nothing everything something"
         )
     ),
     "de": frozenset(

@@ -82,8 +82,8 @@ _CONTRAST: dict[str, frozenset[str]] = {
 _SARCASM = re.compile(
     r"(?:^|\W)(?:yeah,? right|oh,? great|just great|thanks a lot|thanks for nothing|what a surprise|"
     r"slow clap|love that for me|/s\b|na toll|ganz toll|vielen dank auch|klar doch|"
-    r"s[ií], claro|gracias por nada|que maravilla|"
-    r"merci du cadeau|bravo,? vraiment|c'est le pompon|"
+    r"s[ií], claro|gracias por nada|qu[eé] maravilla|"
+    r"merci du cadeau|bravo,? vraiment|c['’]est le pompon|"
     r"ну спасибо|ага,? конечно|спасибо,? блин|ну супер|"
     r"さすがです|ありがとうございますね|笑えない)"
     r"|🙄|😒|🙃",
@@ -195,6 +195,11 @@ class SentimentBackend(Protocol):
     name: str
 
     def score(self, text: str, language: str | None) -> Sentiment: ...
+
+
+def complaint_sentiment(sentiment: Sentiment) -> Sentiment:
+    """The sentiment of a complaint whose words carry no opinion: mildly negative."""
+    return _sentiment("negative", round(min(sentiment.score, _NEGATIVE_AT - 0.15), 4))
 
 
 def label_for(score: float) -> str:
@@ -405,9 +410,19 @@ def _score_spaced(text: str, language: str) -> float:
         if not v:
             continue
         scale = 0.0
+        if tokens[i] == "super" and i + 1 < len(tokens) and codes[i + 1] and codes[i + 1][2]:
+            # "super ärgerlich", "super lent", "super slow": an intensifier, not praise.
+            continue
+        if i and tokens[i - 1] == "super":
+            scale += _BOOST
         negated = False
         for back in (1, 2, 3):
             if i - back < clause:
+                break
+            before = codes[i - back]
+            if before and before[0] == _WORD_KIND and before[2]:
+                # A negation is spent on the first opinion word after it: "nothing was lost,
+                # thanks" negates "lost", not "thanks".
                 break
             m = mods.get(tokens[i - back])
             if m is not None:
@@ -434,7 +449,7 @@ def _score_spaced(text: str, language: str) -> float:
             v *= _NEG_SCALAR
         if v > 0 and question is not None and question[i]:
             # "Is it any good?", "what's the best...?": a request, not an evaluation.
-            v *= 0.1
+            v = 0.0
         if after:
             total_after += v
         else:
@@ -500,7 +515,7 @@ def _score_ja(text: str) -> float:
             # "どっちがいい？": a positive word in a question asks, it does not praise.
             stop = _JA_SENTENCE_END.search(folded, end + 1)
             if stop is not None and stop.group() in "？?":
-                v *= 0.1
+                v = 0.0
         if start >= split_at:
             total_after += v
         else:
@@ -644,9 +659,14 @@ def _ironic_verdict(tokens: list[str], language: str) -> bool:
         ):
             continue
         for near in clauses[max(0, k - 1) : k] + clauses[k + 1 : k + 2]:
-            if not _DAMAGE[language].isdisjoint(near):
+            if not _DAMAGE[language].isdisjoint(near) and not _negated(near, t.negators):
                 return True
     return False
+
+
+def _negated(clause: list[str], negators: frozenset[str]) -> bool:
+    """Whether a clause says no ("nothing was lost", "rien n'a été perdu", "never lost a file")."""
+    return any(tok in negators or tok.endswith("n't") or tok.startswith("n'") for tok in clause)
 
 
 # Words that open a sarcasm marker (the regex runs only when one is in the text).
@@ -696,10 +716,10 @@ _SARCASM_LITERALS = (
     "klar doch",
     ", claro",
     "gracias por nada",
-    "que maravilla",
+    "maravilla",
     "merci du cadeau",
     "bravo",
-    "c'est le pompon",
+    "le pompon",
     "ага",
     "спасибо",
     "ну супер",

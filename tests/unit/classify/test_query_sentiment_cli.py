@@ -459,3 +459,94 @@ def test_stock_praise_beside_damage_is_sarcasm(text, language):
 )
 def test_praise_after_a_rescue_or_a_turn_stays_sincere(text):
     assert get_backend().score(text, "en").label == "positive"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Acme Cloud: nothing was lost. Great job!", "en"),
+        ("Acme Cloud never lost a file. Great job!", "en"),
+        ("My laptop died but nothing was lost thanks to Acme Cloud", "en"),
+        ("J'adore Acme Vault, la restauration a pris cinq minutes et rien n'a été perdu. Bravo !", "fr"),
+        ("Acme Cloud: nichts ging verloren. Super!", "de"),
+        ("Не потерял ни одного файла с Acme Cloud. Отлично!", "ru"),
+        ("No perdí nada gracias a Acme Cloud. ¡Genial!", "es"),
+    ],
+)
+def test_praise_for_damage_that_did_not_happen(text, language):
+    """A negated loss is good news, and a negation is spent on the first opinion word after it
+    ("nothing was lost, thanks": not "thanks"). These were negative complaints."""
+    from harken import intents as intents_mod
+
+    sentiment = get_backend().score(text, language)
+    assert sentiment.label == "positive", sentiment
+    assert "complaint" not in intents_mod.detect(text, language, sentiment)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Acme Cloud never lost a file. Great job!",
+        "Wow, Acme Cloud really outdid itself: a 40 GB restore took only four days",
+        "No data lost, Acme Cloud restored everything",
+    ],
+)
+def test_english_with_few_function_words_is_english(text):
+    """ "a" is English too (it was only a French vote), so these were French."""
+    from harken import language
+
+    assert language.detect(text) == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "label", "intent"),
+    [
+        (
+            "Acme Cloud support kept me on hold for two hours and then hung up. Never again.",
+            "en",
+            "negative",
+            "complaint",
+        ),
+        ("Acme Cloud me borró todas las fotos de la boda. Estoy furioso.", "es", "negative", "complaint"),
+        ("Acme Cloud plante à chaque synchronisation, c'est insupportable.", "fr", "negative", "complaint"),
+        ("Acme Cloud ist wieder down, super ärgerlich.", "de", "negative", "complaint"),
+        ("Acme Cloud est super lent", "fr", "negative", "complaint"),
+        ("Acme Cloud ist super!", "de", "positive", None),
+        ("¿Acme Cloud permite compartir carpetas con usuarios externos?", "es", "neutral", "question"),
+        ("What is the best cloud backup for a Linux home server?", "en", "neutral", "question"),
+    ],
+)
+def test_fresh_posts(text, language, label, intent):
+    """Posts written after the corpus (a probe of 131 new posts): each came out wrong."""
+    from harken.classify import compile_watch
+    from harken.models import Item, WatchIn
+
+    watch = WatchIn.model_validate(
+        {"name": "Acme", "terms": {"brand": ["Acme Cloud"], "leads": ["cloud backup"]}}
+    )
+    result = compile_watch(watch).classify(
+        Item(source="rss", url="https://e.example/1", text=text, language=language)
+    )
+    assert result is not None
+    assert result.sentiment.label == label, result.sentiment
+    if intent:
+        assert intent in result.intents, result.intents
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is there an alternative to Acme Cloud? Their pricing just doubled.",
+        "VaultSync keeps creating duplicate files on my Mac",
+    ],
+)
+def test_a_complaint_without_opinion_words_is_negative(text):
+    from harken.classify import compile_watch
+    from harken.models import Item, WatchIn
+
+    watch = WatchIn.model_validate(
+        {"name": "Acme", "terms": {"brand": ["Acme Cloud"], "trademarks": ["VaultSync"]}}
+    )
+    result = compile_watch(watch).classify(Item(source="rss", url="https://e.example/1", text=text))
+    assert result is not None and "complaint" in result.intents
+    assert result.sentiment.label == "negative" and result.sentiment.score < 0
