@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from harken.models import as_utc, iso
-from harken.store.dynamo import month_of
+from harken.store.dynamo import month_of, search_form
 
 # The partition-key attribute of each index (template.yaml MentionsTable).
 INDEX_ATTR = {
@@ -116,7 +116,7 @@ def filter_expression(f: MentionFilters, residual: tuple[str, ...]) -> Any:
         elif name == "intent":
             part = Attr("intents").contains(value)
         elif name == "q":
-            part = Attr("search_text").contains(" ".join(str(value).split()).casefold())
+            part = Attr("search_text").contains(search_form(str(value)))
         else:
             part = Attr(name).eq(value)
         expression = part if expression is None else expression & part

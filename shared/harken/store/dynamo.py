@@ -111,8 +111,17 @@ def mention_to_item(mention: Mention) -> dict[str, Any]:
         data[f"watch_{attr}_bucket"] = f"{mention.watch_id}#{value}#{month}"
         data[f"tenant_{attr}_bucket"] = f"{mention.tenant_id}#{value}#{month}"
     data["sentiment_label"] = mention.sentiment.label
-    data["search_text"] = f"{mention.title or ''}\n{mention.text}".casefold()[:20000]
+    data["search_text"] = search_form(f"{mention.title or ''}\n{mention.text}")[:20000]
     return {k: v for k, v in to_dynamo(data).items() if v is not None}
+
+
+def search_form(text: str) -> str:
+    """What `GET /mentions?q=` compares: NFKC, case and Latin accents folded, white space
+    collapsed (so "cafe" finds "Café", "e" + a combining accent finds "é", and a query with
+    one space finds a text with a line break there). The query takes the same form."""
+    from harken.normalize import fold
+
+    return " ".join(fold(text).split())
 
 
 def mention_from_item(item: dict[str, Any]) -> Mention:

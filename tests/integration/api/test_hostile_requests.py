@@ -133,3 +133,26 @@ def test_a_watch_as_get_returns_it_can_be_put_back(api: Any) -> None:
     )
     assert response.status == 200, response.text
     assert response.json()["name"] == "renamed" and response.json()["id"] == watch["id"]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("cafe", {1, 2}),  # accents folded both ways
+        ("Café", {1, 2}),
+        ("cafe\u0301", {1, 2}),  # "e" + a combining accent (NFKC)
+        ("stopped working", {3}),  # a line break in the text
+        ("ＡＣＭＥ ＳＵＰＰＯＲＴ", {3}),  # full-width letters
+    ],
+)
+def test_q_folds_case_accents_and_white_space(api: Any, q: str, expected: set[int]) -> None:
+    watch = create_watch(api)
+    store(
+        [
+            make_mention(watch["id"], "tenant-a", 1, text="Acme Cloud at the Café"),
+            make_mention(watch["id"], "tenant-a", 2, text="Acme Cloud at the cafe"),
+            make_mention(watch["id"], "tenant-a", 3, text="Acme Support: it stopped\nworking"),
+        ]
+    )
+    items = api.request("GET", "/mentions", key=KEY_A, query={"q": q}).json()["items"]
+    assert {int(m["id"][-4:]) for m in items} == expected
