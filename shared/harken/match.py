@@ -170,6 +170,16 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return prev[len(b)]
 
 
+# Letters people swap for one that sounds the same when they misspell a name ("Akme", "Acmy").
+_SOUND_ALIKE = frozenset({("c", "k"), ("k", "c"), ("s", "z"), ("z", "s"), ("i", "y"), ("y", "i"), ("c", "s")})
+
+
+def _sound_alike(token: str, word: str) -> bool:
+    """Whether `token` is `word` with one letter changed for one that sounds alike."""
+    diffs = [(a, b) for a, b in zip(word, token, strict=True) if a != b]
+    return len(diffs) == 1 and diffs[0] in _SOUND_ALIKE
+
+
 def _deletes(word: str, depth: int) -> set[str]:
     out = {word}
     frontier = {word}
@@ -780,9 +790,15 @@ class Matcher:
                         continue
                     seen.add(word)
                     budget = self._word_budget[word]
-                    if len(word) == 4 and len(token) == 4 and sorted(token) != sorted(word):
+                    if (
+                        len(word) == 4
+                        and len(token) == 4
+                        and sorted(token) != sorted(word)
+                        and not _sound_alike(token, word)
+                    ):
                         # A letter changed in a 4-letter word mostly makes another word ("acme":
-                        # "acne", "acre"): only a letter added or two swapped count there.
+                        # "acne", "acre"): only a letter added, two swapped, or one written as
+                        # it sounds ("akme") count there.
                         continue
                     dist = edit_distance(token, word, budget)
                     if dist <= budget:

@@ -75,13 +75,14 @@ def test_glued_term_inside_a_lowercase_hashtag_matches(acme):
 
 
 def test_a_four_letter_word_of_a_longer_term_takes_an_added_or_swapped_letter(acme):
-    # "Acme Cloud" has 9 letters, so one typo: in "acme" only an added letter or a swap counts,
-    # since a changed letter mostly makes another word ("acne", "acre").
+    # "Acme Cloud" has 9 letters, so one typo: in "acme" only an added letter, a swap or a letter
+    # written as it sounds ("Akme") counts, since a changed letter mostly makes another word
+    # ("acne", "acre").
     compiled = compile_watch(acme)
-    for text in ("Acmee Cloud is down", "Amce Cloud is down"):
+    for text in ("Acmee Cloud is down", "Amce Cloud is down", "Akme Cloud billing charged me twice"):
         result = compiled.classify(item(text))
         assert result is not None and ("Acme Cloud", "brand", "typo") in kinds(result), text
-    for text in ("Acne Cloud is down", "Akme Cloud is down", "Acmee Clod is down"):
+    for text in ("Acne Cloud is down", "Acre Cloud is down", "Akne Cloud is down", "Acmee Clod is down"):
         assert compiled.classify(item(text)) is None, text
 
 
