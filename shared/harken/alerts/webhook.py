@@ -189,6 +189,7 @@ class WebhookResult:
     attempts: int = 0
     error: str = ""
     permanent: bool = False  # refused by the URL guard: retrying cannot help
+    retry_after: float | None = None  # seconds the receiver asked to wait (429/503 Retry-After)
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,26 @@ class RetryPolicy:
         """Exponential backoff with full jitter for the wait after attempt number `attempt` (1-based)."""
         r = random.random() if rand is None else rand
         return min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1)) * (0.5 + r / 2)
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """A Retry-After header in seconds (delta seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    import time
+
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def _retryable(status: int) -> bool:
@@ -244,8 +265,20 @@ async def _post_one(
                 result.ok, result.error = True, ""
                 return result
             result.error = f"HTTP {response.status_code}"
+            if 300 <= response.status_code < 400:
+                # Not followed: a 301/302/303 turns the POST into a GET without the body (and a
+                # 2xx to that would count as delivered), and a redirect may leave https. The
+                # delivery fails (and ends in the DLQ) until the URL is the final address.
+                where = response.headers.get("location", "")[:200]
+                result.error = f"HTTP {response.status_code} redirect to {where!r}: use the final URL"
+                return result
             if not _retryable(response.status_code):
                 return result
+            wait = retry_after_seconds(response.headers.get("retry-after"))
+            if wait is not None:
+                result.retry_after = wait
+                if wait > policy.max_seconds:
+                    return result  # the queue waits that long, not this invocation
         except UnsafeURL as exc:
             result.error, result.permanent = f"refused: {exc}", True
             return result
@@ -282,8 +315,7 @@ async def post_all_async(
     async with httpx.AsyncClient(
         timeout=timeout,
         limits=limits,
-        follow_redirects=True,
-        max_redirects=3,
+        follow_redirects=False,
         event_hooks={"request": [guard_hook(allow_private)]},
         transport=transport,
         trust_env=False,

@@ -66,7 +66,12 @@ class Outcome:
 
 class DeliveryFailed(RuntimeError):
     """A delivery could not be made and its retry could not be scheduled (or, on the retry queue,
-    the attempt failed: the message comes back after its backoff)."""
+    the attempt failed: the message comes back after its backoff, or after the receiver's
+    Retry-After when that is longer)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 # ------------------------------------------------------------------ entry points
@@ -144,6 +149,9 @@ def process_delivery_messages(records: Sequence[dict[str, Any]], deps: NotifyDep
         delay = queue.backoff_seconds(
             attempt, deps.settings.retry_base_seconds, queue.MAX_VISIBILITY_SECONDS, deps.rand()
         )
+        asked = getattr(error, "retry_after", None)
+        if asked:
+            delay = min(max(delay, int(asked) + 1), queue.MAX_VISIBILITY_SECONDS)
         try:
             queue.postpone(
                 deps.client("sqs"), deps.settings.delivery_queue_url, record["receiptHandle"], delay
@@ -419,10 +427,16 @@ def _send_webhooks(
             )
             out.counts["webhook_failed_attempts"] += 1
             if first_attempt:
-                schedule(m, watch, hook, _first_delay(deps))
+                delay = _first_delay(deps)
+                if result.retry_after:
+                    delay = min(max(delay, int(result.retry_after) + 1), _MAX_DELAY)
+                schedule(m, watch, hook, delay)
             else:
-                failed[result.delivery_id] = DeliveryFailed(result.error)
+                failed[result.delivery_id] = DeliveryFailed(result.error, result.retry_after)
     return failed
+
+
+_MAX_DELAY = 900  # SQS DelaySeconds cap (harken.alerts.queue.MAX_DELAY_SECONDS)
 
 
 def _parallel(fn: Callable[[Any], Any], items: Sequence[Any], workers: int) -> list[Any]:

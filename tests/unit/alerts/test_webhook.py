@@ -172,8 +172,61 @@ def test_a_redirect_to_a_private_address_is_refused(monkeypatch: pytest.MonkeyPa
         allow_private=False,
         transport=httpx.MockTransport(handler),
     )
-    assert result.permanent and "169.254.169.254" in result.error
+    assert not result.ok and "169.254.169.254" in result.error and "redirect" in result.error
     assert seen == ["https://hooks.example.com/x"]  # the redirect target was never requested
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_not_followed_and_the_delivery_fails(
+    monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    """A 302 turned the POST into a GET without the body, and a 2xx to that GET counted as
+    delivered: the mention was lost while the ledger said sent. A redirect may also leave https."""
+    monkeypatch.setattr(net, "resolve", lambda host: ["93.184.216.34"])
+    seen: list[tuple[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, str(request.url)))
+        if request.url.path == "/x":
+            return httpx.Response(status, headers={"Location": "http://hooks.example.com/landing"})
+        return httpx.Response(200)
+
+    [result] = post_all(
+        [WebhookRequest("d", "https://hooks.example.com/x", b"{}")],
+        allow_private=False,
+        transport=httpx.MockTransport(handler),
+        policy=FAST,
+    )
+    assert not result.ok and not result.permanent  # retried through the queue, then the DLQ
+    assert f"HTTP {status} redirect" in result.error and "/landing" in result.error
+    assert seen == [("POST", "https://hooks.example.com/x")]
+
+
+@pytest.mark.parametrize(("header", "expected"), [("120", 120.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)])
+def test_retry_after_is_read_in_seconds_or_as_a_date(header: str, expected: float) -> None:
+    from harken.alerts.webhook import retry_after_seconds
+
+    assert retry_after_seconds(header) == expected
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:30:00 GMT", now=1445412480.0) == 120.0
+
+
+def test_a_429_with_a_long_retry_after_is_not_retried_at_once(receiver: Any) -> None:
+    """The receiver asked for an hour: hammering it again 0.25 s later does not help; the
+    result carries the wait for the queue's retry."""
+
+    receiver.statuses.extend([429, 429, 429])
+    original = receiver.send_header
+
+    def send_header(self: Any, name: str, value: str) -> None:
+        original(self, name, value)
+        if name == "Content-Length":
+            original(self, "Retry-After", "3600")
+
+    receiver.send_header = send_header
+    [result] = post_all([WebhookRequest("d", receiver.url, b"{}", "s3cret")], allow_private=True, policy=FAST)
+    assert not result.ok and result.status == 429 and result.attempts == 1
+    assert result.retry_after == 3600.0
 
 
 def test_dns_rebinding_between_the_check_and_the_connection_is_refused(
