@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from harken.alerts.errors import UnknownMaskedSecret
 from harken.alerts.webhook import hook_key
 from harken.models import Watch
 
@@ -33,14 +34,26 @@ def _not_found(exc: Exception) -> bool:
 def externalize_secrets(watch: Watch, client: Any, prefix: str, previous: Watch | None = None) -> Watch:
     """The watch to store: each plaintext webhook secret moved to Secrets Manager and replaced by a
     reference. A secret sent back masked ("********", as GET shows it) keeps the stored one of the
-    same URL. With an empty prefix the plaintext stays in the document (local stack)."""
-    old = {h.url: h.secret for h in (previous.alerts.webhooks if previous else [])}
-    hooks = []
-    for hook in watch.alerts.webhooks:
+    same URL or, when the URL was edited, of the webhook at the same place in the list; a mask
+    that matches neither raises UnknownMaskedSecret (it was silently dropped: unsigned posts).
+    With an empty prefix the plaintext stays in the document (local stack)."""
+    before = previous.alerts.webhooks if previous else []
+    old = {h.url: h.secret for h in before}
+    urls = {h.url for h in watch.alerts.webhooks}
+    sent = []
+    for index, hook in enumerate(watch.alerts.webhooks):  # every mask resolved before any write
         secret = hook.secret
         if secret == MASK:
             secret = old.get(hook.url)
-        elif secret and prefix and not is_reference(secret):
+            if not secret and index < len(before) and before[index].url not in urls:
+                # The URL of this webhook was edited: the secret of the one it replaced.
+                secret = before[index].secret
+            if not secret:
+                raise UnknownMaskedSecret(index)
+        sent.append(secret)
+    hooks = []
+    for hook, secret in zip(watch.alerts.webhooks, sent, strict=True):
+        if secret and prefix and hook.secret != MASK and not is_reference(secret):
             name = secret_name(prefix, watch, hook.url)
             try:
                 client.put_secret_value(SecretId=name, SecretString=secret)

@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from harken.alerts.errors import UnknownMaskedSecret
 from harken.api import mention_routes, stats_routes, watch_routes
 from harken.api.errors import ApiError, describe_validation_errors, error_body
 from harken.api.responses import JSON, ok
@@ -134,6 +135,11 @@ def _json(status: int, body: dict[str, Any]) -> Response:
 @app.exception_handler(ApiError)
 def _api_error(exc: ApiError) -> Response:
     return _json(exc.status, exc.body())
+
+
+@app.exception_handler(UnknownMaskedSecret)
+def _unknown_masked_secret(exc: UnknownMaskedSecret) -> Response:
+    return _json(422, error_body("validation_error", f"{exc.field}: {exc}", exc.field))
 
 
 @app.exception_handler(WatchNotFound)

@@ -156,3 +156,18 @@ def test_q_folds_case_accents_and_white_space(api: Any, q: str, expected: set[in
     )
     items = api.request("GET", "/mentions", key=KEY_A, query={"q": q}).json()["items"]
     assert {int(m["id"][-4:]) for m in items} == expected
+
+
+def test_a_masked_secret_with_no_stored_secret_is_422(api: Any) -> None:
+    watch = create_watch(api)
+    hooks = watch["alerts"]["webhooks"] + [{"url": "https://hooks.example.com/new", "secret": "********"}]
+    body = {**watch, "alerts": {**watch["alerts"], "webhooks": hooks}}
+    response = api.request("PUT", f"/watches/{watch['id']}", key=KEY_A, json_body=body)
+    assert response.status == 422, response.text
+    assert response.json()["error"]["field"] == "alerts.webhooks[1].secret"
+    # The URL of the first one edited, its secret sent back masked: kept.
+    hooks = [{**watch["alerts"]["webhooks"][0], "url": "https://hooks.example.com/moved"}]
+    body = {**watch, "alerts": {**watch["alerts"], "webhooks": hooks}}
+    response = api.request("PUT", f"/watches/{watch['id']}", key=KEY_A, json_body=body)
+    assert response.status == 200, response.text
+    assert response.json()["alerts"]["webhooks"][0]["secret"] == "********"

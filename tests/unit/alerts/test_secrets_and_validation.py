@@ -85,6 +85,49 @@ def test_changing_and_removing_webhooks_cleans_up_old_secrets() -> None:
     assert secrets.delete_secrets(second, sm) == 1 and sm.store == {}
 
 
+def test_a_masked_secret_survives_an_edited_url_and_an_unknown_mask_is_refused() -> None:
+    """GET shows secrets as ********; sending that back with the webhook's URL edited stored no
+    secret at all (unsigned posts from then on)."""
+    sm = FakeSecrets()
+    first = secrets.externalize_secrets(
+        make_watch(
+            webhooks=[
+                Webhook(url="https://a.example.com/x", secret="one1one1"),
+                Webhook(url="https://b.example.com/x", secret="two2two2"),
+            ]
+        ),
+        sm,
+        "p/",
+    )
+    edited = secrets.externalize_secrets(
+        make_watch(
+            webhooks=[
+                Webhook(url="https://a.example.com/new", secret="********"),
+                Webhook(url="https://b.example.com/x", secret="********"),
+            ]
+        ),
+        sm,
+        "p/",
+        previous=first,
+    )
+    assert [secrets.resolve_secret(h.secret, sm) for h in edited.alerts.webhooks] == ["one1one1", "two2two2"]
+    with pytest.raises(secrets.UnknownMaskedSecret) as err:
+        secrets.externalize_secrets(
+            make_watch(
+                webhooks=[
+                    Webhook(url="https://a.example.com/new", secret="********"),
+                    Webhook(url="https://b.example.com/x", secret="********"),
+                    Webhook(url="https://c.example.com/x", secret="********"),
+                ]
+            ),
+            sm,
+            "p/",
+            previous=edited,
+        )
+    assert err.value.field == "alerts.webhooks[2].secret"
+    assert len(sm.store) == 2  # nothing written before the refusal
+
+
 def test_unsafe_webhook_urls_are_refused_when_the_watch_is_saved(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         net, "resolve", lambda host: {"intranet.example.com": ["192.168.1.10"]}.get(host, ["93.184.216.34"])
