@@ -21,7 +21,12 @@ TITLE_MAX = 200
 QUOTE_MAX = 1500
 FIELD_MAX = 200
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Control characters (C0 but tab and line breaks, DEL, C1: U+009B is a terminal escape), line and
+# paragraph separators, zero-width and bidi formatting characters (U+061C, U+200B-U+200F,
+# U+202A-U+202E, U+2060-U+2069, U+FEFF).
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
 _SPACE = re.compile(r"\s+")
 _CATEGORY_WORDS = {"reputation": "reputation", "crowd_marketing": "crowd-marketing", "smm": "SMM"}
 

@@ -41,6 +41,6 @@ def postpone(sqs: Any, queue_url: str, receipt_handle: str, seconds: int) -> Non
 
 def parse(body: str) -> dict[str, Any]:
     data = json.loads(body)
-    if not isinstance(data, dict) or data.get("type") not in ("webhook", "email"):
+    if not isinstance(data, dict) or data.get("type") not in ("webhook", "email", "spike_webhook"):
         raise ValueError("not a Harken delivery message")
     return data

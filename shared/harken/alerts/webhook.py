@@ -126,11 +126,15 @@ def spike_body(
     ]
     if fmt == "slack":
         lines = [
-            f"*Spike* for watch *{_slack_escape(watch.name)}* between {window} and {end}:",
+            f"*Spike* for watch *{_slack_escape(one_line(watch.name, 150))}* between {window} and {end}:",
             *[f"• {k['kind']}: {k['count']} mentions (baseline {k['baseline_mean']}/window)" for k in kinds],
-            *[f"• <{_slack_escape(m.url)}|{_slack_escape((m.title or m.text)[:80])}>" for m in examples],
         ]
-        text = "\n".join(lines)
+        for m in examples:
+            # The same care as an instant message: one clean line, a link only to http(s).
+            title = _slack_escape(one_line(m.title, 80) or one_line(m.text, 80) or "(no title)")
+            link = safe_link(m.url)
+            lines.append(f"• <{link.replace('|', '%7C')[:500]}|{title}>" if link else f"• {title}")
+        text = "\n".join(lines)[:SLACK_TEXT_MAX]
         return json.dumps(
             {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]},
             ensure_ascii=False,

@@ -29,6 +29,7 @@ class DigestSettings(Settings):
     spike_min_count: int = 5
     spike_min_data_points: int = 24
     spike_ratio: float = 3.0
+    retry_base_seconds: float = 60.0  # the first wait of a spike webhook retried through the queue
 
     def spike_policy(self) -> SpikePolicy:
         return SpikePolicy(
@@ -177,10 +178,17 @@ def check_spikes(watch: Watch, deps: DigestDeps, now: datetime) -> str:
                 f"spike#{watch.id}#{window}", lambda: _send(watch, rendered, deps, "spike"), deps
             )
         if watch.alerts.webhooks:
-            sent = _spike_webhooks(watch, decision.alert, window, iso(end), negative_first, deps)
+            try:
+                sent = _spike_webhooks(watch, decision.alert, window, iso(end), negative_first, deps)
+            except SpikeWebhooksFailed:
+                # Nothing queued them for later (no DeliveryQueue): this tick fails and is retried,
+                # the episode not yet recorded; the ledger skips the email and hooks that went.
+                raise
             if not watch.alerts.email:
                 outcome = "spike_sent" if sent else "spike_already_sent"
     if outcome != "spike_in_flight" and decision.active != previous:
+        # Recorded even when a webhook failed (its retry is queued): an unrecorded episode
+        # alerted again every hour (a new window), by email too.
         ledger.set_spike_state(deps.state, watch.id, decision.active)
     return outcome
 
@@ -211,14 +219,44 @@ def _spike_webhooks(
         requests.append(WebhookRequest(delivery_id, hook.url, body, secret, event="spike"))
     results = post_all(requests, allow_private=deps.settings.allow_private_urls, require_https=True)
     failed = []
-    for result in results:
+    for request, result in zip(requests, results, strict=True):
         if result.ok:
             deps.state.complete_delivery(result.delivery_id, f"HTTP {result.status}")
         elif result.permanent:
             ledger.refuse(deps.state, result.delivery_id, result.error)
         else:
             ledger.release(deps.state, result.delivery_id)
-            failed.append(result.error)
+            if not _queue_spike_retry(watch, request, result, deps):
+                failed.append(result.error)
     if failed:
         raise SpikeWebhooksFailed(f"{len(failed)} spike webhooks failed: {failed[0]}")
     return sum(1 for r in results if r.ok)
+
+
+def _queue_spike_retry(watch: Watch, request: Any, result: Any, deps: DigestDeps) -> bool:
+    """Hand a failed spike webhook to the DeliveryQueue (the notifier retries it with backoff, then
+    the DLQ), as instant webhooks are: a receiver that is down loses nothing. False when there is
+    no queue or the message could not be sent."""
+    from harken.alerts import queue
+    from harken.alerts.webhook import hook_key
+
+    url = deps.settings.delivery_queue_url
+    if not url:
+        return False
+    delay = queue.backoff_seconds(1, deps.settings.retry_base_seconds, queue.MAX_DELAY_SECONDS)
+    if result.retry_after:
+        delay = min(max(delay, int(result.retry_after) + 1), queue.MAX_DELAY_SECONDS)
+    message = {
+        "type": "spike_webhook",
+        "tenant_id": watch.tenant_id,
+        "watch_id": watch.id,
+        "hook": hook_key(request.url),
+        "delivery_id": request.delivery_id,
+        "body": request.body.decode("utf-8"),
+    }
+    try:
+        queue.enqueue(deps.client("sqs"), url, message, delay)
+    except Exception as exc:
+        log.warning("spike webhook retry not queued", extra={"watch_id": watch.id, "error": str(exc)[:200]})
+        return False
+    return True

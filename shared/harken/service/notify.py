@@ -117,6 +117,7 @@ def process_delivery_messages(records: Sequence[dict[str, Any]], deps: NotifyDep
 
     out = Outcome()
     hooks: list[tuple[str, dict[str, Any]]] = []
+    spikes: list[tuple[str, dict[str, Any]]] = []
     flushes: dict[tuple[str, str], list[str]] = {}
     for record in records:
         rid = str(record.get("messageId", ""))
@@ -128,12 +129,16 @@ def process_delivery_messages(records: Sequence[dict[str, Any]], deps: NotifyDep
             continue
         if message["type"] == "webhook":
             hooks.append((rid, message))
+        elif message["type"] == "spike_webhook":
+            spikes.append((rid, message))
         else:
             flushes.setdefault((message["tenant_id"], message["watch_id"]), []).append(rid)
 
     failed: dict[str, Exception] = {}
     if hooks:
         failed.update(_retry_webhooks(hooks, deps, out))
+    if spikes:
+        failed.update(_retry_spike_webhooks(spikes, deps, out))
     for (tenant_id, watch_id), ids in flushes.items():
         try:
             _flush_email(tenant_id, watch_id, deps, out)
@@ -453,6 +458,63 @@ def _first_delay(deps: NotifyDeps) -> int:
     from harken.alerts import queue
 
     return queue.backoff_seconds(1, deps.settings.retry_base_seconds, queue.MAX_DELAY_SECONDS, deps.rand())
+
+
+def _retry_spike_webhooks(
+    messages: Sequence[tuple[str, dict[str, Any]]], deps: NotifyDeps, out: Outcome
+) -> dict[str, Exception]:
+    """Post again the spike alerts (their body as first built) whose webhook failed in the digest
+    function; returns messageId -> error for the attempts that failed again."""
+    from harken.alerts.secrets import resolve_secret
+    from harken.alerts.webhook import WebhookRequest, hook_key, post_all
+
+    failed: dict[str, Exception] = {}
+    requests: list[WebhookRequest] = []
+    rids: dict[str, str] = {}
+    for rid, msg in messages:
+        watch = deps.watches.get(str(msg.get("tenant_id", "")), str(msg.get("watch_id", "")))
+        hook = next(
+            (h for h in (watch.alerts.webhooks if watch else []) if hook_key(h.url) == msg.get("hook")), None
+        )
+        did = str(msg.get("delivery_id", ""))
+        if hook is None or not did.startswith("spike#"):
+            out.counts["retry_obsolete"] += 1  # watch or webhook deleted meanwhile
+            continue
+        state = ledger.claim(deps.state, did, deps.clock())
+        if state is Claim.DONE:
+            out.counts["webhook_duplicate_skipped"] += 1
+            continue
+        if state is Claim.BUSY:
+            failed[rid] = DeliveryFailed("another worker holds this delivery")
+            continue
+        try:
+            secret = resolve_secret(hook.secret, deps.client("secretsmanager")) if hook.secret else None
+        except Exception as exc:
+            ledger.release(deps.state, did)
+            failed[rid] = exc
+            continue
+        requests.append(
+            WebhookRequest(did, hook.url, str(msg.get("body", "")).encode(), secret, event="spike")
+        )
+        rids[did] = rid
+    kwargs: dict[str, Any] = {
+        "allow_private": deps.settings.allow_private_urls,
+        "require_https": True,
+        "transport": deps.transport,
+    }
+    if deps.webhook_policy is not None:
+        kwargs["policy"] = deps.webhook_policy
+    for result in post_all(requests, **kwargs) if requests else []:
+        if result.ok:
+            deps.state.complete_delivery(result.delivery_id, f"HTTP {result.status}")
+            out.counts["webhooks_sent"] += 1
+        elif result.permanent:
+            ledger.refuse(deps.state, result.delivery_id, result.error)
+            out.counts["webhooks_refused"] += 1
+        else:
+            ledger.release(deps.state, result.delivery_id)
+            failed[rids[result.delivery_id]] = DeliveryFailed(result.error, result.retry_after)
+    return failed
 
 
 def _retry_webhooks(

@@ -3,6 +3,7 @@ per spike."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from tests.integration.alerts.conftest import Stack, load_function, make_mention, make_watch, sent_emails
@@ -183,22 +184,56 @@ def test_spike_reaches_webhooks_once_signed_and_as_slack(stack: Stack, receiver)
     assert "Spike" in json.loads(by_path["/slack"]["body"])["text"]
 
 
-def test_a_spike_webhook_that_fails_is_retried_by_the_next_run(stack: Stack, receiver) -> None:
-    import pytest
+def test_a_spike_webhook_that_fails_is_retried_through_the_delivery_queue(
+    stack: Stack, receiver, monkeypatch
+) -> None:
+    """The receiver is down when the spike starts: the email goes once, the episode is recorded
+    (the next hour sends nothing again: it re-sent the email every hour while the hook failed),
+    and the webhook waits on the DeliveryQueue until the receiver is back — then arrives once."""
+    from harken.alerts import queue
+    from harken.alerts.webhook import RetryPolicy, verify
     from harken.models import Webhook
+    from harken.service import notify
+    from harken.store import aws
 
+    monkeypatch.setattr(queue, "MAX_DELAY_SECONDS", 0)  # retry messages visible at once
     tick = datetime(2026, 3, 9, 12, 5, tzinfo=UTC)
     end = datetime(2026, 3, 9, 12, tzinfo=UTC)
-    hook = Webhook(url=receiver.url + "/json", format="json")
-    watch = make_watch(watch_id="w_retry", email=[], webhooks=[hook], created_at=tick - timedelta(days=3))
+    hook = Webhook(url=receiver.url + "/json", format="json", secret="s3cret")
+    watch = make_watch(
+        watch_id="w_retry", email=["team@example.com"], webhooks=[hook], created_at=tick - timedelta(days=3)
+    )
     stack.watches.put(watch)
     n = _seed_hours(stack, watch, end, {h: 1 for h in range(1, 60)}, 0, label="neutral", score=0.0)
-    _seed_hours(stack, watch, end, {0: 25}, n)
+    n = _seed_hours(stack, watch, end, {0: 25}, n)
+    _seed_hours(stack, watch, end + timedelta(hours=1), {0: 25}, n)  # the spike goes on
     app = load_function("digest")
     receiver.status = 503
-    with pytest.raises(Exception, match="watch steps failed"):  # the scheduled retry runs it again
-        _tick(app, tick)
+    assert _tick(app, tick)["counts"]["spike_sent"] == 1  # the email; the hook is queued
+    assert _tick(app, tick + timedelta(hours=1))["counts"].get("spike_sent") is None
+    assert len(sent_emails()) == 1 and receiver.accepted == []
+    records = stack.queue_records()
+    assert [json.loads(r["body"])["type"] for r in records] == ["spike_webhook"]
+
+    deps = notify.NotifyDeps(
+        watches=stack.watches,
+        mentions=stack.mentions,
+        state=stack.state,
+        client=aws.client,
+        settings=notify.NotifierSettings.from_env(),
+        webhook_policy=RetryPolicy(attempts=1, base_seconds=0.01, max_seconds=0.02, timeout_seconds=2),
+    )
+    outcome = notify.process_delivery_messages(records, deps)  # still down: back on the queue
+    assert set(outcome.failures) == {records[0]["messageId"]}
     receiver.status = 200
-    assert _tick(app, tick)["counts"]["spike_sent"] == 1
-    _tick(app, tick)
+    outcome = notify.process_delivery_messages(records, deps)
+    assert not outcome.failures
+    notify.process_delivery_messages(records, deps)  # redelivered: the ledger skips it
     assert len(receiver.accepted) == 1
+    body = receiver.accepted[0]["body"]
+    assert json.loads(body)["event"] == "spike"
+    assert verify(
+        body,
+        "s3cret",
+        {k.lower(): v for k, v in receiver.accepted[0]["headers"].items()}["x-harken-signature"],
+    )
