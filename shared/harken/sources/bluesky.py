@@ -17,7 +17,7 @@ from typing import Any
 from harken.models import Item
 from harken.sources.base import Cursor, FetchJob, FetchResult, SourceError, SourceSkipped
 from harken.sources.http import single_flight
-from harken.sources.normalize import clean_author, clean_language, make_item, parse_date
+from harken.sources.normalize import clean_author, clean_language, make_item, parse_date, tolerant
 from harken.text import normalize_space
 
 SOURCE = "bluesky"
@@ -149,7 +149,7 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
             continue
         raise SourceError(f"bluesky: search refused (HTTP {response.status}, {error})", kind="http_error")
     data = response.json()
-    items = parse_posts(data, now)
+    items = tolerant(parse_posts, data, "posts", now)
     indexed_values = [
         str(p.get("indexedAt")) for p in data["posts"] if isinstance(p, dict) and p.get("indexedAt")
     ]

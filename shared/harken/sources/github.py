@@ -19,7 +19,7 @@ from harken.sources.base import (
     watermark_datetime,
 )
 from harken.sources.http import parse_retry_after
-from harken.sources.normalize import clean_author, clean_url, make_item, parse_date, since_watermark
+from harken.sources.normalize import clean_author, clean_url, make_item, parse_date, since_watermark, tolerant
 from harken.text import markdown_to_text
 
 SOURCE = "github"
@@ -85,7 +85,7 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
         if response.status == 422:
             raise SourceError("github: the search query was rejected (422)", kind="http_error")
         data = response.json_object()
-        page = parse_issues(data, now)
+        page = tolerant(parse_issues, data, "items", now)
         items.extend(page)
         if 'rel="next"' not in response.headers.get("link", "") or not all_new(page, cursor):
             break

@@ -16,7 +16,7 @@ from harken.sources.base import (
     all_new,
     watermark_datetime,
 )
-from harken.sources.normalize import clean_author, clean_url, make_item, parse_date, since_watermark
+from harken.sources.normalize import clean_author, clean_url, make_item, parse_date, since_watermark, tolerant
 from harken.text import html_to_text
 
 SOURCE = "hackernews"
@@ -67,7 +67,7 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
     for page_no in range(max(1, ctx.max_pages)):
         params["page"] = page_no
         data = (await http.request("GET", url, params=params)).json()
-        page = parse_hits(data, now)
+        page = tolerant(parse_hits, data, "hits", now)
         items.extend(page)
         if page_no + 1 >= int(data.get("nbPages") or 0) or not all_new(page, cursor):
             break

@@ -14,7 +14,15 @@ from harken.models import Item
 from harken.sources.base import Cursor, FetchJob, FetchResult, SourceError
 from harken.sources.http import single_flight
 from harken.sources.mastodon import instance_base
-from harken.sources.normalize import clean_author, clean_language, clean_url, host_of, make_item, parse_date
+from harken.sources.normalize import (
+    clean_author,
+    clean_language,
+    clean_url,
+    host_of,
+    make_item,
+    parse_date,
+    skip_bad,
+)
 from harken.text import markdown_to_text
 
 SOURCE = "lemmy"
@@ -93,9 +101,8 @@ def parse_search(data: Any, now: datetime, languages: dict[int, str] | None = No
         posts, comments = data.get("posts", []), data.get("comments") or []
         if not isinstance(posts, list) or not isinstance(comments, list):
             raise SourceError("lemmy: unexpected search response", kind="bad_payload")
-    items = [_post_item(v, now, languages) for v in posts or []]
-    items += [_comment_item(v, now, languages) for v in comments]
-    return [i for i in items if i is not None]
+    items = skip_bad(lambda v: _post_item(v, now, languages), posts or [], "lemmy")
+    return items + skip_bad(lambda v: _comment_item(v, now, languages), comments, "lemmy")
 
 
 def _api_version(site: dict[str, Any]) -> int:

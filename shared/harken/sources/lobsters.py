@@ -8,7 +8,7 @@ from typing import Any
 
 from harken.models import Item
 from harken.sources.base import Cursor, FetchJob, FetchResult, SourceError, all_new
-from harken.sources.normalize import clean_author, clean_url, make_item, mentions_any, parse_date
+from harken.sources.normalize import clean_author, clean_url, make_item, mentions_any, parse_date, tolerant
 from harken.text import html_to_text
 
 SOURCE = "lobsters"
@@ -45,7 +45,9 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
     items: list[Item] = []
     for page_no in range(1, max(1, ctx.max_pages) + 1):
         path = "/newest.json" if page_no == 1 else f"/newest/page/{page_no}.json"
-        page = parse_stories((await http.request("GET", ctx.url(SOURCE, BASE, path))).json(), now)
+        page = tolerant(
+            parse_stories, (await http.request("GET", ctx.url(SOURCE, BASE, path))).json(), None, now
+        )
         items.extend(page)
         if not all_new(page, cursor):
             break

@@ -14,7 +14,15 @@ from urllib.parse import quote, urlsplit
 
 from harken.models import Item
 from harken.sources.base import Cursor, FetchJob, FetchResult, SourceError, SourceSkipped
-from harken.sources.normalize import clean_author, clean_language, clean_url, host_of, make_item, parse_date
+from harken.sources.normalize import (
+    clean_author,
+    clean_language,
+    clean_url,
+    host_of,
+    make_item,
+    parse_date,
+    tolerant,
+)
 from harken.text import html_to_text
 
 SOURCE = "mastodon"
@@ -99,7 +107,7 @@ async def search(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: dateti
     statuses = data.get("statuses") or []
     if not isinstance(statuses, list):
         raise SourceError("mastodon: search answered without a statuses list", kind="bad_payload")
-    items = parse_statuses(statuses, now, host_of(str(job.source.get("instance") or "")))
+    items = tolerant(parse_statuses, statuses, None, now, host_of(str(job.source.get("instance") or "")))
     return FetchResult(items=items, cursor=_advanced(cursor, statuses, min_id))
 
 
@@ -130,5 +138,5 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
             ) from exc
         raise
     data = response.json()
-    items = parse_statuses(data, now, host_of(str(job.source.get("instance") or "")))
+    items = tolerant(parse_statuses, data, None, now, host_of(str(job.source.get("instance") or "")))
     return FetchResult(items=items, cursor=_advanced(cursor, data, min_id))

@@ -3,15 +3,19 @@ clean-up (redirect unwrapping, tracking parameters), author and language normali
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from harken.ids import canonical_url
 from harken.models import Item
 from harken.text import cap_text, cap_title
 
+log = logging.getLogger("harken.sources")
 _DELETED_AUTHORS = frozenset({"[deleted]", "[removed]", "ghost", "deleted", "does_not_exist", "anonymous"})
 _ISO = re.compile(
     r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*"
@@ -35,10 +39,10 @@ def utc_from_epoch(value: object) -> datetime | None:
         seconds = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-    if seconds != seconds or seconds <= 0 or seconds > 32_503_680_000:  # NaN, not set, past year 3000
-        return None
     if seconds > 100_000_000_000:  # milliseconds
         seconds /= 1000
+    if seconds != seconds or seconds <= 0 or seconds > 32_503_680_000:  # NaN, not set, past year 3000
+        return None
     return datetime.fromtimestamp(seconds, UTC)
 
 
@@ -68,6 +72,9 @@ def _rfc822(value: str) -> datetime | None:
         return _MONTHS.get(word.lower(), match.group(0))
 
     candidate = _WORD.sub(english, value.strip())
+    zone = _ZONE_AT_END.search(candidate)
+    if zone and zone.group(1) in _ZONES:
+        candidate = candidate[: zone.start(1)] + _ZONES[zone.group(1)]
     try:
         parsed = parsedate_to_datetime(candidate)
     except (TypeError, ValueError, IndexError):
@@ -81,20 +88,39 @@ def _rfc822(value: str) -> datetime | None:
 
 def parse_date(value: object, fallback: datetime) -> datetime:
     """An aware UTC datetime from epoch numbers, RFC 3339/ISO 8601 or RFC 822 (named zones,
-    non-English month names); `fallback` (the fetch time) for anything else."""
-    if value is None or value == "":
+    non-English month names); `fallback` (the fetch time) for anything else, and for a time more
+    than a day ahead of it (a pubDate in 2100 would stay first in "newest first" for ever). Never
+    raises: a date is written by whoever wrote the post."""
+    try:
+        parsed = _parse_date(value)
+    except (ValueError, OverflowError, TypeError):  # "+25:00", year 0 or 10000 once in UTC
         return fallback
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float):
-        return utc_from_epoch(value) or fallback
-    text = str(value).strip()
-    if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
-        return utc_from_epoch(text) or fallback
-    parsed = _iso(text) or _rfc822(text)
-    if parsed is None or parsed.year < 1990:
+    if parsed is None or parsed.year < 1990 or parsed > fallback + timedelta(days=1):
         return fallback
     return parsed
+
+
+def _parse_date(value: object) -> datetime | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return utc_from_epoch(value)
+    text = str(value).strip()
+    if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
+        return utc_from_epoch(text)
+    return _iso(text) or _rfc822(text)
+
+
+# Zone names RFC 822 does not know (it knows UT, GMT and the US ones), as UTC offsets.
+_ZONES = {
+    "CET": "+0100", "CEST": "+0200", "MEZ": "+0100", "MESZ": "+0200", "BST": "+0100", "WET": "+0000",
+    "WEST": "+0100", "EET": "+0200", "EEST": "+0300", "MSK": "+0300", "JST": "+0900", "KST": "+0900",
+    "HKT": "+0800", "SGT": "+0800", "AEST": "+1000", "AEDT": "+1100", "NZST": "+1200", "NZDT": "+1300",
+    "UTC": "+0000", "Z": "+0000",
+}  # fmt: skip
+_ZONE_AT_END = re.compile(r"\b([A-Z]{1,4})\s*$")
 
 
 def unwrap_redirect(url: str) -> str:
@@ -206,3 +232,49 @@ def since_watermark(watermark: datetime | None, overlap_seconds: float) -> datet
     if watermark is None:
         return None
     return watermark - timedelta(seconds=overlap_seconds)
+
+
+# What one malformed entry raises while it is read (a field of the wrong type or out of range:
+# fields are written by whoever wrote the post).
+BAD_ENTRY = (ValueError, TypeError, KeyError, AttributeError, OverflowError, IndexError)
+
+
+def skip_bad(build: Callable[[Any], Item | None], entries: Iterable[Any], source: str) -> list[Item]:
+    """`build` over the entries, without the ones it cannot read (logged): one bad entry used to
+    fail the whole job, at every poll."""
+    items: list[Item] = []
+    for entry in entries:
+        try:
+            item = build(entry)
+        except BAD_ENTRY as exc:
+            log.warning("%s: entry skipped: %s: %s", source, type(exc).__name__, str(exc)[:200])
+            continue
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def tolerant(parse: Callable[..., list[Item]], data: Any, path: str | None, *args: Any) -> list[Item]:
+    """`parse(data, *args)`; when one entry breaks it, the entries (the list at `path` in `data`,
+    dotted, or `data` itself) parsed one at a time without the broken ones."""
+    try:
+        return parse(data, *args)
+    except BAD_ENTRY:
+        keys = path.split(".") if path else []
+        entries: Any = data
+        for key in keys:
+            entries = entries.get(key) if isinstance(entries, dict) else None
+        if not isinstance(entries, list):
+            raise
+
+        def one(entry: Any) -> Item | None:
+            single: Any = [entry]
+            for depth in range(len(keys) - 1, -1, -1):
+                parent: Any = data
+                for key in keys[:depth]:
+                    parent = parent[key]
+                single = {**parent, keys[depth]: single}
+            found = parse(single, *args)
+            return found[0] if found else None
+
+        return skip_bad(one, entries, getattr(parse, "__module__", "source").rsplit(".", 1)[-1])

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from harken.models import Item
 from harken.sources.base import Cursor, FetchJob, FetchResult, SourceError, all_new
 from harken.sources.http import single_flight
-from harken.sources.normalize import clean_author, clean_url, make_item, parse_date
+from harken.sources.normalize import clean_author, clean_url, make_item, parse_date, tolerant
 from harken.text import markdown_to_text, unescape_text
 
 SOURCE = "reddit"
@@ -112,7 +112,7 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
     for _ in range(max(1, ctx.max_pages)):
         response = await http.request("GET", base + path, params=params, headers=headers)
         data = response.json()
-        page = parse_listing(data, now)
+        page = tolerant(parse_listing, data, "data.children", now)
         items.extend(page)
         after = data["data"].get("after")
         if not after or not all_new(page, cursor):

@@ -22,7 +22,7 @@ from xml.etree.ElementTree import Element, ParseError
 
 from harken.models import Item
 from harken.sources.base import Cursor, FetchJob, FetchResult, SourceError
-from harken.sources.normalize import clean_author, clean_language, clean_url, make_item, parse_date
+from harken.sources.normalize import clean_author, clean_language, clean_url, make_item, parse_date, skip_bad
 from harken.text import html_to_text, normalize_space, unescape_entities_strict
 
 SOURCE = "rss"
@@ -34,7 +34,14 @@ _DC = "{http://purl.org/dc/elements/1.1/}"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _RSS1 = "{http://purl.org/rss/1.0/}"
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_MAX_ENTRIES = 500
+_MAX_ENTRIES = 500  # kept per fetch: the newest
+_READ_ENTRIES = 5000  # read per fetch (a feed in ascending order has its newest entries last)
+
+
+def _newest(items: list[Item]) -> list[Item]:
+    if len(items) <= _MAX_ENTRIES:
+        return items
+    return sorted(items, key=lambda i: i.published_at, reverse=True)[:_MAX_ENTRIES]
 
 
 class FeedRefused(SourceError):
@@ -149,7 +156,6 @@ def _parse_atom_entry(
 
 
 def _parse_tree(root: Element, feed_url: str, now: datetime) -> list[Item]:
-    items: list[Item] = []
     name = _local(root.tag)
     if name == "feed":
         alt = next(
@@ -164,11 +170,16 @@ def _parse_tree(root: Element, feed_url: str, now: datetime) -> list[Item]:
         language = clean_language(root.get(_XML_LANG))
         author_el = root.find(f"{_ATOM}author")
         feed_author = clean_author(_text(author_el.find(f"{_ATOM}name"))) if author_el is not None else None
-        for entry in root.findall(f"{_ATOM}entry")[:_MAX_ENTRIES]:
-            item = _parse_atom_entry(entry, base=base, language=language, feed_author=feed_author, now=now)
-            if item is not None:
-                items.append(item)
-        return items
+        atom = root.findall(f"{_ATOM}entry")[:_READ_ENTRIES]
+        return _newest(
+            skip_bad(
+                lambda e: _parse_atom_entry(
+                    e, base=base, language=language, feed_author=feed_author, now=now
+                ),
+                atom,
+                "rss",
+            )
+        )
     if name in ("rss", "RDF"):
         channel = _child(root, "channel", f"{_RSS1}channel")
         base = feed_url
@@ -177,11 +188,13 @@ def _parse_tree(root: Element, feed_url: str, now: datetime) -> list[Item]:
             base = clean_url(_text(channel.find("link")), feed_url) or feed_url
             language = clean_language(_text(_child(channel, "language", f"{_DC}language")))
         entries = (channel.findall("item") if channel is not None else []) or root.findall(f"{_RSS1}item")
-        for entry in entries[:_MAX_ENTRIES]:
-            item = _parse_rss_item(entry, base=base, language=language, now=now)
-            if item is not None:
-                items.append(item)
-        return items
+        return _newest(
+            skip_bad(
+                lambda e: _parse_rss_item(e, base=base, language=language, now=now),
+                entries[:_READ_ENTRIES],
+                "rss",
+            )
+        )
     raise FeedRefused(f"not a feed: the document root is <{name}>")
 
 

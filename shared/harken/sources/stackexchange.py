@@ -19,7 +19,7 @@ from harken.sources.base import (
     all_new,
     watermark_datetime,
 )
-from harken.sources.normalize import clean_author, clean_url, make_item, parse_date, since_watermark
+from harken.sources.normalize import clean_author, clean_url, make_item, parse_date, since_watermark, tolerant
 from harken.text import html_to_text, unescape_text
 
 SOURCE = "stackexchange"
@@ -83,7 +83,7 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
                     message, kind="rate_limited", retry_after=float(data.get("backoff") or 3600)
                 )
             raise SourceError(message, kind="http_error")
-        page = parse_questions(data, now, site)
+        page = tolerant(parse_questions, data, "items", now, site)
         items.extend(page)
         if not data.get("has_more") or not all_new(page, cursor) or data.get("quota_remaining") == 0:
             break

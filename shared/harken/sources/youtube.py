@@ -17,7 +17,7 @@ from harken.sources.base import (
     SourceSkipped,
     watermark_datetime,
 )
-from harken.sources.normalize import clean_author, make_item, parse_date, since_watermark
+from harken.sources.normalize import clean_author, make_item, parse_date, since_watermark, tolerant
 from harken.text import unescape_text
 
 SOURCE = "youtube"
@@ -88,4 +88,4 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
         raise SourceError(
             f"youtube: request forbidden ({', '.join(sorted(reasons)) or 'no reason'})", kind="auth"
         )
-    return FetchResult(items=parse_search(data, now), cursor=cursor)
+    return FetchResult(items=tolerant(parse_search, data, "items", now), cursor=cursor)

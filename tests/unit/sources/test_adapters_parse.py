@@ -129,3 +129,38 @@ def test_youtube_entities_decoded_once() -> None:
     assert items[0].text == "Honest review of Acme Cloud after 18 months. Restores, pricing & support ..."
     assert items[0].url == "https://www.youtube.com/watch?v=dQ8pR2x7LkA"
     assert items[2].text == ""
+
+
+def test_one_malformed_entry_is_skipped_not_the_whole_page() -> None:
+    """A field of the wrong type in one entry (written by whoever wrote the post, or a quirky
+    server) raised in the parser, and the job failed at every poll with all its good items."""
+    from harken.sources.normalize import tolerant
+
+    data = load("github_search_issues.json")
+    good = len(github.parse_issues(data, NOW))
+    broken = {**data, "items": [{**data["items"][0], "user": "octocat"}, *data["items"][1:]]}
+    items = tolerant(github.parse_issues, broken, "items", NOW)
+    assert len(items) == good - 1 and all(
+        i.native_id != github.parse_issues(data, NOW)[0].native_id for i in items
+    )
+    listing = load("reddit_search.json")
+    children = listing["data"]["children"]
+    bad_child = {**children[0], "data": {**children[0]["data"], "title": {"not": "text"}}}
+    broken_listing = {**listing, "data": {**listing["data"], "children": [bad_child, *children[1:]]}}
+    assert len(tolerant(reddit.parse_listing, broken_listing, "data.children", NOW)) == len(children) - 1
+
+
+def test_a_feed_entry_with_an_impossible_date_keeps_its_neighbours() -> None:
+    from harken.sources.rss import parse_feed
+
+    feed = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>Acme one</title><link>https://e.example/1</link>"
+        b"<pubDate>2026-03-09T10:00:00+25:00</pubDate></item>"
+        b"<item><title>Acme two</title><link>https://e.example/2</link>"
+        b"<pubDate>Mon, 09 Mar 2026 10:00:00 GMT</pubDate></item>"
+        b"</channel></rss>"
+    )
+    items = parse_feed(feed, "https://e.example/feed", NOW)
+    assert [i.title for i in items] == ["Acme one", "Acme two"]
+    assert items[0].published_at == NOW

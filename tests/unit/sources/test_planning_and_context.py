@@ -1,5 +1,6 @@
 from datetime import UTC, datetime
 
+import pytest
 from harken.models import Watch
 from harken.sources import fetch_context_from_env, load_secret_credentials, plan_jobs
 from harken.sources.base import Cursor, advance
@@ -102,8 +103,24 @@ def test_dates_are_parsed_leniently() -> None:
     assert parse_date("Mon, 09 Mar 2026 10:31:20 PST", NOW) == datetime(2026, 3, 9, 18, 31, 20, tzinfo=UTC)
     assert parse_date("2026-03-10T01:02:09.481516Z", NOW).microsecond == 481516
     assert parse_date(1773104529, NOW) == datetime(2026, 3, 10, 1, 2, 9, tzinfo=UTC)
-    assert parse_date("Di, 10 Dez 2026 08:00:00 +0100", NOW) == datetime(2026, 12, 10, 7, 0, tzinfo=UTC)
+    assert parse_date("Mi, 10 Dez 2025 08:00:00 +0100", NOW) == datetime(2025, 12, 10, 7, 0, tzinfo=UTC)
     assert parse_date("not a date", NOW) == NOW
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Mon, 09 Mar 2026 10:00:00 CEST", datetime(2026, 3, 9, 8, 0, tzinfo=UTC)),  # was read as UTC
+        ("1741514400000", datetime(2025, 3, 9, 10, 0, tzinfo=UTC)),  # milliseconds (was the fetch time)
+        ("2100-01-01T00:00:00Z", None),  # in the future: the fetch time, not first in the list for ever
+        ("2026-03-09T10:00:00+25:00", None),  # raised ValueError: the whole feed failed
+        ("0001-01-01T00:00:00+01:00", None),  # raised OverflowError
+        ("9999-12-31T23:59:59-01:00", None),
+        (True, None),
+    ],
+)
+def test_dates_written_by_anyone_never_fail_the_job(value: object, expected: datetime | None) -> None:
+    assert parse_date(value, NOW) == (expected or NOW)
 
 
 def test_clean_url_unwraps_google_redirects_and_drops_tracking() -> None:
