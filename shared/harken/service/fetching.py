@@ -24,10 +24,18 @@ SQS_BATCH = 10
 
 
 def backoff_seconds(failures: int, retry_after: float | None = None) -> float:
-    """Exponential backoff with jitter, never shorter than what the source asked for."""
+    """Exponential backoff with jitter, never shorter than what the source asked for, and never
+    longer than a day whatever it asked ("Retry-After: 1e12", "inf": a job stopped for ever, or
+    an OverflowError on every batch after)."""
     delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, failures - 1))
     delay = delay / 2 + random.uniform(0, delay / 2)
-    return max(delay, retry_after or 0.0)
+    asked = retry_after if retry_after is not None and retry_after == retry_after else 0.0  # NaN
+    return min(max(delay, asked), RETRY_AFTER_MAX_SECONDS)
+
+
+RETRY_AFTER_MAX_SECONDS = 86_400.0
+# SQS takes at most 256 KiB per message and per batch (bodies in UTF-8 bytes).
+SQS_MAX_BATCH_BYTES = 250_000
 
 
 def plan_fetch_jobs(watches: Iterable[Watch]) -> list[FetchJob]:
@@ -37,10 +45,25 @@ def plan_fetch_jobs(watches: Iterable[Watch]) -> list[FetchJob]:
     return [job for watch in watches for job in plan_jobs(watch)]
 
 
+def _batches(bodies: list[str]) -> Iterable[list[str]]:
+    """Bodies in SQS batches: at most ten, and at most SQS_MAX_BATCH_BYTES of UTF-8 together (ten
+    long Japanese items made one batch of 600 KB: BatchRequestTooLong at every attempt)."""
+    chunk: list[str] = []
+    size = 0
+    for body in bodies:
+        n = len(body.encode("utf-8"))
+        if chunk and (len(chunk) == SQS_BATCH or size + n > SQS_MAX_BATCH_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(body)
+        size += n
+    if chunk:
+        yield chunk
+
+
 def send_messages(sqs: Any, queue_url: str, bodies: list[str]) -> None:
-    """Send message bodies in batches of ten; retry failed entries once, then raise."""
-    for start in range(0, len(bodies), SQS_BATCH):
-        chunk = bodies[start : start + SQS_BATCH]
+    """Send message bodies in batches (ten, or fewer by size); retry failed entries, then raise."""
+    for chunk in _batches(bodies):
         entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)]
         for _attempt in range(3):
             response = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
@@ -58,8 +81,11 @@ def send_jobs(sqs: Any, queue_url: str, jobs: list[FetchJob]) -> int:
 
 
 def item_message(job: FetchJob, item: Item) -> str:
+    # UTF-8 as it is (ensure_ascii made each Japanese or Cyrillic character 6 bytes: a 20,000-
+    # character item was 120 KB).
     return json.dumps(
-        {"watch_id": job.watch_id, "tenant_id": job.tenant_id, "item": item.model_dump(mode="json")}
+        {"watch_id": job.watch_id, "tenant_id": job.tenant_id, "item": item.model_dump(mode="json")},
+        ensure_ascii=False,
     )
 
 

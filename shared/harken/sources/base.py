@@ -117,12 +117,14 @@ def advance(
         floor = None
     fresh: list[Item] = []
     batch_keys: list[str] = []
+    batch_set: set[str] = set()  # (a list lookup made 40,000 items take 10 s)
     newest: datetime | None = None
     for item in sorted(items, key=lambda i: i.published_at, reverse=True):
         key = item_key(item)
-        if key in batch_keys:
+        if key in batch_set:
             continue
         batch_keys.append(key)
+        batch_set.add(key)
         if newest is None or item.published_at > newest:
             newest = item.published_at
         if key in seen:

@@ -71,7 +71,9 @@ class RateLimiter:
         self.tokens = min(self.burst, self.tokens + 1)
 
     def block_for(self, seconds: float) -> None:
-        self.blocked_until = max(self.blocked_until, time.monotonic() + seconds)
+        if seconds != seconds:  # NaN
+            return
+        self.blocked_until = max(self.blocked_until, time.monotonic() + min(seconds, MAX_BLOCK_SECONDS))
 
     async def acquire(self, max_wait: float, source: str) -> None:
         wait = self.reserve()
@@ -99,16 +101,27 @@ class Response:
         try:
             return json.loads(self.body)
         except ValueError as exc:
-            raise SourceError(f"invalid JSON from {self.url}: {exc}", kind="bad_payload") from exc
+            raise SourceError(f"invalid JSON from {_safe(self.url)}: {exc}", kind="bad_payload") from exc
 
     def json_object(self) -> dict[str, Any]:
         data = self.json()
         if not isinstance(data, dict):
-            raise SourceError(f"expected a JSON object from {self.url}", kind="bad_payload")
+            raise SourceError(f"expected a JSON object from {_safe(self.url)}", kind="bad_payload")
         return data
 
 
+MAX_BLOCK_SECONDS = 86_400.0  # whatever a server asks ("Retry-After: 1e12", "inf"), a day at most
+
+
 def parse_retry_after(headers: httpx.Headers, now: float | None = None) -> float | None:
+    """`_parse_retry_after`, at most a day, and None for NaN."""
+    wait = _parse_retry_after(headers, now)
+    if wait is None or wait != wait:
+        return None
+    return min(wait, MAX_BLOCK_SECONDS)
+
+
+def _parse_retry_after(headers: httpx.Headers, now: float | None = None) -> float | None:
     """Seconds to wait from `Retry-After` (seconds or HTTP date), else the rate-limit reset
     headers of Reddit (`X-Ratelimit-Reset`: seconds), Mastodon (`X-RateLimit-Reset`: a date),
     GitHub (`X-RateLimit-Reset`: epoch) and the IETF draft (`RateLimit-Reset`: seconds)."""
@@ -139,11 +152,23 @@ def parse_retry_after(headers: httpx.Headers, now: float | None = None) -> float
     return None
 
 
-def _limiter(ctx: FetchContext, key: str) -> RateLimiter:
+# Sources whose servers are many (one limiter per host; the rates of the source apply to each).
+_PER_HOST = frozenset({"rss", "mastodon", "lemmy"})
+
+
+def _host(url: str) -> str:
+    try:
+        return (httpx.URL(url).host or "").lower()
+    except Exception:
+        return ""
+
+
+def _limiter(ctx: FetchContext, key: str, source: str | None = None) -> RateLimiter:
     limiters: dict[str, RateLimiter] = ctx.cache.setdefault("rate_limiters", {})
     limiter = limiters.get(key)
     if limiter is None:
-        rate, burst = ctx.rate_limits.get(key) or RATE_LIMITS.get(key) or (1000.0, 1000.0)
+        base = key if source is None or not key.startswith(f"{source}:") else source
+        rate, burst = ctx.rate_limits.get(base) or RATE_LIMITS.get(base) or (1000.0, 1000.0)
         limiter = limiters[key] = RateLimiter(rate, burst)
     return limiter
 
@@ -220,8 +245,12 @@ class SourceHttp:
     async def aclose(self) -> None:
         await asyncio.gather(*(c.aclose() for c in self.shards), return_exceptions=True)
 
-    def limiter(self) -> RateLimiter:
-        return _limiter(self.ctx, self.limit_key)
+    def limiter(self, url: str | None = None) -> RateLimiter:
+        """The limiter of this source or, for sources spread over many servers (feeds, Mastodon
+        and Lemmy instances), of the URL's host: one feed's 429 held every feed for an hour."""
+        if url and self.source in _PER_HOST:
+            return _limiter(self.ctx, f"{self.limit_key}:{_host(url)}", self.source)
+        return _limiter(self.ctx, self.limit_key, self.source)
 
     def backoff(self, seconds: float) -> None:
         """The source asked us to pause (Stack Exchange `backoff`): later requests wait."""
@@ -245,7 +274,7 @@ class SourceHttp:
         last: SourceError | None = None
         for attempt in range(attempts):
             if rate_limited:
-                await self.limiter().acquire(self.ctx.max_wait, self.source)
+                await self.limiter(url).acquire(self.ctx.max_wait, self.source)
             try:
                 response = await self._send(method, url, params, headers, data, json_body, auth)
             except SourceError as exc:
@@ -255,7 +284,7 @@ class SourceHttp:
                 await self._sleep_backoff(attempt, attempts)
                 continue
             if rate_limited:
-                self._heed_quota(response.headers)
+                self._heed_quota(response.headers, url)
             if response.status in ok:
                 return response
             if response.status == 429 or (response.status == 503 and "retry-after" in response.headers):
@@ -264,7 +293,7 @@ class SourceHttp:
                 if wait <= self.ctx.max_wait and attempt + 1 < attempts:
                     await asyncio.sleep(wait)
                     continue
-                self.limiter().block_for(wait)
+                self.limiter(url).block_for(wait)
                 raise SourceError(
                     f"{self.source}: rate limited (HTTP {response.status}), retry after {wait:.0f}s",
                     kind="rate_limited",
@@ -283,7 +312,7 @@ class SourceHttp:
         assert last is not None
         raise last
 
-    def _heed_quota(self, headers: httpx.Headers) -> None:
+    def _heed_quota(self, headers: httpx.Headers, url: str | None = None) -> None:
         """A service that says how many requests are left in its window (Reddit, GitHub:
         X-RateLimit-Remaining, -Reset) is not asked again before the reset once none is left:
         the source's limiter holds the next requests (a job that cannot wait backs off) instead of
@@ -298,7 +327,7 @@ class SourceHttp:
         if left < 1:
             wait = parse_retry_after(headers)
             if wait:
-                self.limiter().block_for(min(wait, 3600.0))
+                self.limiter(url).block_for(min(wait, 3600.0))
 
     async def _sleep_backoff(self, attempt: int, attempts: int) -> None:
         if attempt + 1 < attempts:

@@ -308,3 +308,30 @@ def test_one_failing_feed_does_not_affect_the_others(server: LocalServer) -> Non
     )
     assert outcomes[0].result is not None and len(outcomes[0].result.items) == 3
     assert outcomes[1].error is not None and outcomes[1].error.kind == "http_error"
+
+
+def test_one_feeds_429_does_not_hold_the_other_feeds(server: LocalServer) -> None:
+    """Limits were per source type: one feed's "Retry-After: 3600" held every feed of the
+    container for an hour. They are per host for feeds and instances now."""
+    server.routes["/a.xml"] = Reply(status=429, headers={"Retry-After": "3600"})
+    server.routes["/b.xml"] = Reply(body=fixture_bytes("atom_feed.xml"))
+    port = server.base_url.rsplit(":", 1)[1]
+    ctx = make_ctx(server.base_url)  # one warm container for both polls
+    [a] = run([(rss_job(f"http://127.0.0.1:{port}/a.xml"), Cursor())], ctx)
+    assert a.error is not None and a.error.kind == "rate_limited"
+    [b] = run([(rss_job(f"http://localhost:{port}/b.xml"), Cursor())], ctx)
+    assert b.error is None and b.result is not None and len(b.result.items) == 3
+    [again] = run([(rss_job(f"http://127.0.0.1:{port}/a.xml"), Cursor())], ctx)
+    assert again.error is not None and len([r for r in server.requests if r.path == "/a.xml"]) == 1
+
+
+@pytest.mark.parametrize("value", ["inf", "1e12", "nan"])
+def test_an_absurd_retry_after_is_at_most_a_day(server: LocalServer, value: str) -> None:
+    """ "inf" made the fetcher's backoff int(inf): an OverflowError on every batch after."""
+    from harken.service.fetching import backoff_seconds
+
+    server.routes["/feed.xml"] = Reply(status=429, headers={"Retry-After": value})
+    [outcome] = run([(rss_job(server.base_url + "/feed.xml"), Cursor())], make_ctx(server.base_url))
+    assert outcome.error is not None and outcome.error.kind == "rate_limited"
+    wait = backoff_seconds(1, outcome.error.retry_after)
+    assert 0 < wait <= 86_400 and int(wait) == int(wait)
