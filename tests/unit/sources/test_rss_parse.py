@@ -117,3 +117,32 @@ def test_entity_declarations_are_refused() -> None:
 def test_invalid_xml_that_is_no_feed_is_refused() -> None:
     with pytest.raises(SourceError):
         parse_feed(b"{ not xml", "https://a.example/feed", NOW)
+
+
+def test_broken_feed_with_unclosed_items_still_yields_them() -> None:
+    body = (
+        b"<rss><channel><title>t & co</title>"
+        b"<item><title>Acme one</title><link>https://e.example/1</link>"
+        b"<item><title>Acme two</title><link>https://e.example/2</link>"
+        b"</channel></rss>"
+    )
+    items = parse_feed(body, "https://e.example/feed", NOW)
+    assert [i.title for i in items] == ["Acme one", "Acme two"]
+
+
+def test_a_hostile_broken_feed_is_read_in_linear_time() -> None:
+    """ "<item>x" repeated without a closing tag made the lenient parser quadratic: 17 s for
+    140 KB, minutes for this one, while the whole fetcher waited. (Not timed: it simply
+    finishes.)"""
+    body = b"<rss><channel>" + b"<item><title>x</title>" * 40_000 + b"<![CDATA[" * 10_000 + b"<link" * 10_000
+    items = parse_feed(body, "https://e.example/feed", NOW)
+    assert len(items) == 500  # the newest 500 of the 40,000 kept
+
+
+def test_a_broken_feed_in_a_japanese_encoding_is_decoded_as_declared() -> None:
+    body = (
+        '<?xml version="1.0" encoding="Shift_JIS"?><rss><channel>'
+        "<item><title>アクメクラウドが落ちた</title><link>https://e.example/1</link></item>"
+        "<item><title>broken</item></channel></rss>"
+    ).encode("shift_jis")
+    assert next(i.title for i in parse_feed(body, "https://e.example/feed", NOW)) == "アクメクラウドが落ちた"
