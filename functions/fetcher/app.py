@@ -33,6 +33,13 @@ def _fetch_context() -> Any:
     return fetch_context_from_env(os.environ, secrets)
 
 
+def _time_budget(context: Any) -> float | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    return max(1.0, remaining() / 1000 - 15.0)
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -54,6 +61,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             sqs=aws.client("sqs"),
             mention_queue_url=cfg.mention_queue_url,
             ctx=_fetch_context(),
+            # The jobs must end with time left to queue their items and move the cursors.
+            time_budget=_time_budget(context),
         )
         failed_keys = {r.job.key for r in report.jobs if r.status == "queue_error"}
         failures += [{"itemIdentifier": mid} for mid, job in jobs.items() if job.key in failed_keys]

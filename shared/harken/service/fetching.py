@@ -117,6 +117,7 @@ def run_fetch_batch(
     mention_queue_url: str,
     ctx: Any,
     now: float | None = None,
+    time_budget: float | None = None,
 ) -> BatchReport:
     """Run a batch of fetch jobs concurrently; queue new items; advance cursors only after.
 
@@ -136,7 +137,7 @@ def run_fetch_batch(
             report.jobs.append(JobReport(job, status="backoff", failures=failures_before[job.key]))
             continue
         pairs.append((job, cursor))
-    outcomes = asyncio.run(run_jobs(pairs, ctx)) if pairs else []
+    outcomes = asyncio.run(run_jobs(pairs, ctx, time_budget)) if pairs else []
     for outcome in outcomes:
         job = outcome.job
         if outcome.error is not None or outcome.result is None:

@@ -39,9 +39,11 @@ __all__ = [
 ]
 
 
-async def run_jobs(pairs: list[tuple[FetchJob, Cursor]], ctx: FetchContext) -> list[JobOutcome]:
+async def run_jobs(
+    pairs: list[tuple[FetchJob, Cursor]], ctx: FetchContext, time_budget: float | None = None
+) -> list[JobOutcome]:
     """Run every (job, cursor) pair concurrently and return one JobOutcome per pair, in order.
     Never raises for a source fault; see `harken.sources.runner`."""
     from harken.sources.runner import run_jobs as _run_jobs
 
-    return await _run_jobs(pairs, ctx)
+    return await _run_jobs(pairs, ctx, time_budget)

@@ -39,15 +39,21 @@ def adapter_module(source_type: str) -> ModuleType:
     return importlib.import_module(f"harken.sources.{source_type}")
 
 
-async def run_job(job: FetchJob, cursor: Cursor, http: SourceHttp, ctx: FetchContext) -> FetchResult:
-    """Fetch one job and keep only what is new; raises SourceError on any fault."""
+async def run_job(
+    job: FetchJob, cursor: Cursor, http: SourceHttp, ctx: FetchContext, deadline: float | None = None
+) -> FetchResult:
+    """Fetch one job and keep only what is new; raises SourceError on any fault. The job stops at
+    `ctx.job_timeout` or at the batch's `deadline` (loop time), whichever comes first."""
     module = adapter_module(str(job.source.get("type")))
     now = utcnow()
+    timeout = ctx.job_timeout
+    if deadline is not None:
+        timeout = max(0.5, min(timeout, deadline - asyncio.get_running_loop().time()))
     try:
-        raw = await asyncio.wait_for(module.fetch(job, cursor, http, ctx, now), timeout=ctx.job_timeout)
+        raw = await asyncio.wait_for(module.fetch(job, cursor, http, ctx, now), timeout=timeout)
     except TimeoutError as exc:
         raise SourceError(
-            f"{job.source.get('type')}: job took longer than {ctx.job_timeout}s", kind="timeout"
+            f"{job.source.get('type')}: job took longer than {timeout:.0f}s", kind="timeout"
         ) from exc
     overlap = getattr(module, "OVERLAP_SECONDS", DEFAULT_OVERLAP_SECONDS)
     fresh, new_cursor = advance(raw.cursor, raw.items, now=now, overlap_seconds=overlap)
@@ -58,8 +64,13 @@ async def run_job(job: FetchJob, cursor: Cursor, http: SourceHttp, ctx: FetchCon
     return FetchResult(items=fresh, cursor=new_cursor)
 
 
-async def run_jobs(pairs: list[tuple[FetchJob, Cursor]], ctx: FetchContext) -> list[JobOutcome]:
-    """Run every (job, cursor) pair concurrently; one outcome per pair, in order."""
+async def run_jobs(
+    pairs: list[tuple[FetchJob, Cursor]], ctx: FetchContext, time_budget: float | None = None
+) -> list[JobOutcome]:
+    """Run every (job, cursor) pair concurrently; one outcome per pair, in order. With a
+    `time_budget` (seconds), every job ends by then, also one that waited for a free slot: ten
+    slow sources used to run 2 x 60 s in a 90 s Lambda, and the whole batch's items were lost."""
+    deadline = asyncio.get_running_loop().time() + time_budget if time_budget is not None else None
     clients: dict[str, SourceHttp] = {}
     gate = asyncio.Semaphore(max(1, ctx.max_concurrency))
     per_source: dict[str, asyncio.Semaphore] = {}
@@ -79,7 +90,7 @@ async def run_jobs(pairs: list[tuple[FetchJob, Cursor]], ctx: FetchContext) -> l
             adapter_module(source_type)
             http = http_for(source_type)
             async with gate, per_source[source_type]:
-                result = await run_job(job, cursor, http, ctx)
+                result = await run_job(job, cursor, http, ctx, deadline)
             return JobOutcome(job=job, result=result)
         except SourceError as exc:
             level = logging.INFO if exc.kind == "skipped" else logging.WARNING

@@ -335,3 +335,18 @@ def test_an_absurd_retry_after_is_at_most_a_day(server: LocalServer, value: str)
     assert outcome.error is not None and outcome.error.kind == "rate_limited"
     wait = backoff_seconds(1, outcome.error.retry_after)
     assert 0 < wait <= 86_400 and int(wait) == int(wait)
+
+
+def test_jobs_end_within_the_batch_time_budget(server: LocalServer) -> None:
+    """A job is cut at the batch's budget (the Lambda's time left), not only at its own timeout:
+    slow sources ran past the Lambda timeout and the whole batch's items were lost."""
+    server.routes["/slow.xml"] = Reply(body=fixture_bytes("atom_feed.xml"), delay=4.0)
+    server.routes["/fast.xml"] = Reply(body=fixture_bytes("atom_feed.xml"))
+    ctx = make_ctx(server.base_url, timeout=10.0, retries=1)
+    pairs = [
+        (rss_job(server.base_url + "/slow.xml"), Cursor()),
+        (rss_job(server.base_url + "/fast.xml"), Cursor()),
+    ]
+    slow, fast = asyncio.run(run_jobs(pairs, ctx, time_budget=1.0))
+    assert slow.error is not None and slow.error.kind == "timeout" and "longer than 1s" in str(slow.error)
+    assert fast.result is not None and len(fast.result.items) == 3
