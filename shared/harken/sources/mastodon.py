@@ -29,11 +29,12 @@ SOURCE = "mastodon"
 DEFAULT_INSTANCE = "https://mastodon.social"
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return 0
+def _order(value: Any) -> tuple[int, str]:
+    """A status id as it sorts: Mastodon's are numeric strings (longer is newer), GoToSocial's
+    and others' ULIDs of one length (lexicographic). Turned into ints, ULIDs were all 0: the
+    cursor stuck at "0" and the oldest page came back at every poll."""
+    text = str(value or "").strip()
+    return (len(text), text)
 
 
 def parse_statuses(data: Any, now: datetime, instance_host: str | None = None) -> list[Item]:
@@ -76,10 +77,10 @@ def instance_base(job: FetchJob, ctx: Any) -> str:
 
 
 def _advanced(cursor: Cursor, data: list[Any], min_id: Any) -> Cursor:
-    ids = [_int(s.get("id")) for s in data if isinstance(s, dict)]
+    ids = [str(s.get("id")) for s in data if isinstance(s, dict) and s.get("id")]
     state = dict(cursor.state)
     if ids:
-        state["min_id"] = str(max([*ids, _int(min_id or 0)]))
+        state["min_id"] = max([*ids, str(min_id)] if min_id else ids, key=_order)
     return Cursor(cursor.watermark, list(cursor.seen), cursor.etag, cursor.last_modified, state)
 
 

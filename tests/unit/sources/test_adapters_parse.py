@@ -164,3 +164,17 @@ def test_a_feed_entry_with_an_impossible_date_keeps_its_neighbours() -> None:
     items = parse_feed(feed, "https://e.example/feed", NOW)
     assert [i.title for i in items] == ["Acme one", "Acme two"]
     assert items[0].published_at == NOW
+
+
+def test_mastodon_cursor_follows_numeric_ids_and_ulids() -> None:
+    """GoToSocial and others use ULIDs: as ints they were all 0, the cursor stuck at "0" and the
+    oldest page came back as new at every poll."""
+    from harken.sources.base import Cursor
+
+    numeric = mastodon._advanced(Cursor(state={"min_id": "99"}), [{"id": "100"}, {"id": "1000"}], "99")
+    assert numeric.state["min_id"] == "1000"
+    ulids = [{"id": "01HQ8Z3X0000000000000000AB"}, {"id": "01HQ8Z3Y0000000000000000AA"}]
+    first = mastodon._advanced(Cursor(), ulids, None)
+    assert first.state["min_id"] == "01HQ8Z3Y0000000000000000AA"
+    older = mastodon._advanced(first, [{"id": "01HQ8Z3W0000000000000000ZZ"}], first.state["min_id"])
+    assert older.state["min_id"] == "01HQ8Z3Y0000000000000000AA"
