@@ -136,19 +136,32 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
         params["since"] = datetime.fromtimestamp(since, now.tzinfo).strftime("%Y-%m-%dT%H:%M:%SZ")
     url = ctx.url(SOURCE, BASE, "/xrpc/app.bsky.feed.searchPosts")
     token = await access_token(http, ctx, handle, password)
-    for attempt in range(2):
-        response = await http.request(
-            "GET", url, params=params, headers={"Authorization": f"Bearer {token}"}, ok=(200, 400, 401)
-        )
-        if response.status == 200:
+    posts: list[Any] = []
+    # Since the last poll, as many pages as it takes (up to max_pages): more than one page of new
+    # posts (a busy term, a poll that backed off) lost all but the newest 100.
+    for _page in range(max(1, ctx.max_pages) if indexed else 1):
+        for attempt in range(2):
+            response = await http.request(
+                "GET", url, params=params, headers={"Authorization": f"Bearer {token}"}, ok=(200, 400, 401)
+            )
+            if response.status == 200:
+                break
+            body = response.json() if response.body else {}
+            error = body.get("error") if isinstance(body, dict) else None
+            if attempt == 0 and (response.status == 401 or error in ("ExpiredToken", "InvalidToken")):
+                token = await access_token(http, ctx, handle, password, stale=token)
+                continue
+            raise SourceError(f"bluesky: search refused (HTTP {response.status}, {error})", kind="http_error")
+        data = response.json()
+        page = data.get("posts") if isinstance(data, dict) else None
+        if not isinstance(page, list):
+            raise SourceError("bluesky: search answered without a posts list", kind="bad_payload")
+        posts += page
+        next_cursor = data.get("cursor")
+        if len(page) < params["limit"] or not next_cursor or not isinstance(next_cursor, str):
             break
-        body = response.json() if response.body else {}
-        error = body.get("error") if isinstance(body, dict) else None
-        if attempt == 0 and (response.status == 401 or error in ("ExpiredToken", "InvalidToken")):
-            token = await access_token(http, ctx, handle, password, stale=token)
-            continue
-        raise SourceError(f"bluesky: search refused (HTTP {response.status}, {error})", kind="http_error")
-    data = response.json()
+        params = {**params, "cursor": next_cursor}
+    data = {"posts": posts}
     items = tolerant(parse_posts, data, "posts", now)
     indexed_values = [
         str(p.get("indexedAt")) for p in data["posts"] if isinstance(p, dict) and p.get("indexedAt")

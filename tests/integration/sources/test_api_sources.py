@@ -323,3 +323,38 @@ def test_mastodon_full_text_search_is_skipped_without_a_token(server: LocalServe
     assert isinstance(outcome.error, SourceSkipped)
     assert "HARKEN_MASTODON_TOKEN" in str(outcome.error)
     assert server.requests == []
+
+
+def test_bluesky_reads_every_page_since_the_last_poll(server: LocalServer) -> None:
+    """150 new posts since the last poll: the adapter read one page of 100 and the next poll's
+    `since` skipped the other 50 for good."""
+    import copy
+
+    template = json.loads(fixture_bytes("bluesky_searchPosts.json"))["posts"][0]
+
+    def post(n: int) -> dict:
+        p = copy.deepcopy(template)
+        p["uri"] = f"at://did:plc:x/app.bsky.feed.post/{n:06d}"
+        p["cid"] = f"cid{n}"
+        p["indexedAt"] = p["record"]["createdAt"] = f"2026-03-10T{n // 60:02d}:{n % 60:02d}:00.000Z"
+        p["record"]["text"] = f"Acme Cloud post {n}"
+        return p
+
+    newest_first = [post(n) for n in range(150, 0, -1)]
+
+    def search(req: Request) -> Reply:
+        start = int((req.query.get("cursor") or ["0"])[0])
+        page = newest_first[start : start + 100]
+        body = {"posts": page, "cursor": str(start + 100) if start + 100 < len(newest_first) else None}
+        return Reply(body=json.dumps(body).encode())
+
+    server.routes["/xrpc/com.atproto.server.createSession"] = _session("access-1")
+    server.routes["/xrpc/app.bsky.feed.searchPosts"] = search
+    ctx = make_ctx(
+        server.base_url,
+        credentials={"HARKEN_BLUESKY_HANDLE": "me.bsky.social", "HARKEN_BLUESKY_APP_PASSWORD": "app-pw"},
+    )
+    [outcome] = run([(job({"type": "bluesky"}), Cursor(state={"indexed_at": "2026-03-09T23:00:00Z"}))], ctx)
+    assert outcome.result is not None, outcome.error
+    assert len(outcome.result.items) == 150
+    assert len([r for r in server.requests if r.path.endswith("searchPosts")]) == 2
