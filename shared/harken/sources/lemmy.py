@@ -168,5 +168,35 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
             "limit": 50,
             "page": 1,
         }
-    response = await http.request("GET", f"{base}/api/v{version}/search", params=params, headers=headers)
-    return FetchResult(items=parse_search(response.json_object(), now, languages), cursor=cursor)
+    # Pages until one reaches back to what the last poll saw (its watermark), up to max_pages:
+    # more new posts than one page (50) lost the rest for good.
+    floor = _watermark(cursor)
+    items: list[Item] = []
+    for _page in range(max(1, ctx.max_pages) if floor else 1):
+        response = await http.request("GET", f"{base}/api/v{version}/search", params=params, headers=headers)
+        data = response.json_object()
+        page = parse_search(data, now, languages)
+        items += page
+        views = (
+            data.get("search") if version >= 4 else (data.get("posts") or []) + (data.get("comments") or [])
+        )
+        full = isinstance(views, list) and len(views) >= params["limit"]
+        if floor is None or not full or not page or min(i.published_at for i in page) < floor:
+            break
+        if version >= 4:
+            next_page = data.get("next_page")
+            if not isinstance(next_page, str) or not next_page:
+                break
+            params = {**params, "page_cursor": next_page}
+        else:
+            params = {**params, "page": int(params["page"]) + 1}
+    return FetchResult(items=items, cursor=cursor)
+
+
+def _watermark(cursor: Cursor) -> datetime | None:
+    if not cursor.watermark:
+        return None
+    try:
+        return datetime.fromisoformat(cursor.watermark.replace("Z", "+00:00"))
+    except ValueError:
+        return None

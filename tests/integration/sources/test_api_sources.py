@@ -358,3 +358,34 @@ def test_bluesky_reads_every_page_since_the_last_poll(server: LocalServer) -> No
     assert outcome.result is not None, outcome.error
     assert len(outcome.result.items) == 150
     assert len([r for r in server.requests if r.path.endswith("searchPosts")]) == 2
+
+
+def test_lemmy_reads_pages_back_to_the_last_poll(server: LocalServer) -> None:
+    """80 new posts since the last poll, 50 a page: page 1 alone lost 30 for good."""
+    import copy
+
+    template = json.loads(fixture_bytes("lemmy_search.json"))["posts"][0]
+
+    def view(n: int) -> dict:
+        v = copy.deepcopy(template)
+        v["post"]["id"] = n
+        v["post"]["ap_id"] = f"https://lemmy.world/post/{n}"
+        v["post"]["published"] = f"2026-03-10T{n // 60:02d}:{n % 60:02d}:00Z"
+        return v
+
+    newest_first = [view(n) for n in range(100, 0, -1)]  # 1..20 were seen by the last poll
+
+    def search(req: Request) -> Reply:
+        page = int(req.query["page"][0])
+        return Reply(
+            body=json.dumps({"posts": newest_first[(page - 1) * 50 : page * 50], "comments": []}).encode()
+        )
+
+    server.routes["/api/v3/search"] = search
+    server.routes["/api/v3/site"] = Reply(body=b'{"all_languages": []}')
+    source = {"type": "lemmy", "instance": "https://lemmy.world"}
+    cursor = Cursor(watermark="2026-03-10T00:20:00Z")
+    [outcome] = run([(job(source, "acme"), cursor)], make_ctx(server.base_url))
+    assert outcome.result is not None, outcome.error
+    assert len({i.native_id for i in outcome.result.items}) >= 80
+    assert [r.query.get("page") for r in server.requests if r.path == "/api/v3/search"] == [["1"], ["2"]]
