@@ -37,6 +37,11 @@ def build_digest(
         key=lambda m: (m.sentiment.score, -m.published_at.timestamp()),
     )
     leads = sorted((m for m in items if m.category == "crowd_marketing"), key=_lead_rank)
+    # The community manager's share: what people said on the official pages, negative first.
+    smm = sorted(
+        (m for m in items if m.category == "smm"),
+        key=lambda m: (m.sentiment.score, -m.published_at.timestamp()),
+    )
     return DigestContent(
         period=period,
         start=iso(start),
@@ -46,4 +51,5 @@ def build_digest(
         by_sentiment=by_sentiment,
         top_negative=negative[:top_n],
         top_leads=leads[:top_n],
+        top_smm=smm[:top_n],
     )

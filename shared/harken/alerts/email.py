@@ -209,6 +209,7 @@ class DigestContent:
     by_sentiment: dict[str, int]
     top_negative: list[Mention]
     top_leads: list[Mention]
+    top_smm: list[Mention] = field(default_factory=list)  # official pages, negative first
 
 
 def _short_item_text(m: Mention, api_url: str) -> str:
@@ -252,6 +253,9 @@ def render_digest(watch: Watch, digest: DigestContent, *, api_url: str) -> Rende
         "Top crowd-marketing leads:",
         *([_short_item_text(m, api_url) for m in digest.top_leads] or ["  (none)"]),
         "",
+        "On the official pages (SMM):",
+        *([_short_item_text(m, api_url) for m in digest.top_smm] or ["  (none)"]),
+        "",
         f"All mentions: GET {api_url.rstrip('/')}/mentions?watch_id={watch.id}&since={digest.start}&until={digest.end}",
     ]
 
@@ -265,8 +269,10 @@ def render_digest(watch: Watch, digest: DigestContent, *, api_url: str) -> Rende
 <h3>Top negative reputation mentions</h3>
 <ul>{"".join(_short_item_html(m, api_url) for m in digest.top_negative) or "<li>(none)</li>"}</ul>
 <h3>Top crowd-marketing leads</h3>
-<ul>{"".join(_short_item_html(m, api_url) for m in digest.top_leads) or "<li>(none)</li>"}</ul>"""
-    ids = [m.id for m in digest.top_negative + digest.top_leads]
+<ul>{"".join(_short_item_html(m, api_url) for m in digest.top_leads) or "<li>(none)</li>"}</ul>
+<h3>On the official pages (SMM)</h3>
+<ul>{"".join(_short_item_html(m, api_url) for m in digest.top_smm) or "<li>(none)</li>"}</ul>"""
+    ids = [m.id for m in digest.top_negative + digest.top_leads + digest.top_smm]
     return RenderedEmail(subject, "\n".join(text) + "\n", _page(subject, body), ids)
 
 

@@ -71,6 +71,10 @@ def _seed_day(stack: Stack, watch) -> dict[str, list]:
     return {"negatives": negatives, "leads": leads}
 
 
+def _seed_smm_id(watch) -> str:
+    return make_mention(30, watch=watch).id
+
+
 def test_daily_digest_counts_and_tops_sent_once_per_period(stack: Stack) -> None:
     watch = make_watch(digest="daily", created_at=datetime(2026, 2, 1, tzinfo=UTC))
     stack.watches.put(watch)
@@ -89,6 +93,8 @@ def test_daily_digest_counts_and_tops_sent_once_per_period(stack: Stack) -> None
     assert "By category: reputation: 7, crowd_marketing: 2, smm: 1" in text
     assert "By sentiment: positive: 1, neutral: 2, negative: 7" in text
     top, leads = text.split("Top crowd-marketing leads:")
+    leads, smm = leads.split("On the official pages (SMM):")
+    assert _seed_smm_id(watch) in smm  # the official-page mention had no list of its own
     # the five most negative, most negative first; the two mildest are left out
     order = [m.id for m in sorted(seeded["negatives"], key=lambda m: m.sentiment.score)]
     assert [top.index(i) for i in order[:5]] == sorted(top.index(i) for i in order[:5])
