@@ -43,6 +43,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     records = event.get("Records") or []
     if not records:
         return {"batchItemFailures": []}
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    deps().time_left = (lambda: remaining() / 1000) if remaining is not None else None
     from_queue = records[0].get("eventSource") == "aws:sqs"
     if from_queue:
         outcome = notify.process_delivery_messages(records, deps())

@@ -243,6 +243,7 @@ async def _post_one(
     policy: RetryPolicy,
     require_https: bool,
     allow_private: bool,
+    deadline: float | None = None,
 ) -> WebhookResult:
     import httpx
 
@@ -260,10 +261,16 @@ async def _post_one(
     except UnsafeURL as exc:
         result.error, result.permanent = f"refused: {exc}", True
         return result
+    loop = asyncio.get_running_loop()
     for attempt in range(1, policy.attempts + 1):
+        left = None if deadline is None else deadline - loop.time()
+        if left is not None and left < 0.5:
+            result.error = result.error or "not attempted: the invocation ran out of time"
+            return result
         result.attempts = attempt
         try:
-            response = await client.post(req.url, content=req.body, headers=req.headers())
+            post = client.post(req.url, content=req.body, headers=req.headers())
+            response = await (post if left is None else asyncio.wait_for(post, left))
             result.status = response.status_code
             if 200 <= response.status_code < 300:
                 result.ok, result.error = True, ""
@@ -288,6 +295,9 @@ async def _post_one(
             return result
         except httpx.HTTPError as exc:
             result.error = f"{type(exc).__name__}: {str(exc)[:200]}"
+        except TimeoutError:
+            result.error = "timed out: the invocation ran out of time"
+            return result
         if attempt < policy.attempts:
             await asyncio.sleep(policy.delay(attempt))
     return result
@@ -301,8 +311,12 @@ async def post_all_async(
     concurrency: int = 16,
     policy: RetryPolicy | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    time_budget: float | None = None,
 ) -> list[WebhookResult]:
-    """POST every request, at most `concurrency` at once; one result per request, in order."""
+    """POST every request, at most `concurrency` at once; one result per request, in order.
+    With a `time_budget` (seconds) every post ends by then (a failed, retryable result), so the
+    caller has time to record what went: hung receivers ran a batch past the Lambda timeout, and
+    the posts that had succeeded were not in the ledger and went again."""
     import httpx
 
     from harken.net import guard_hook, pinned_transport
@@ -311,6 +325,7 @@ async def post_all_async(
     if not requests:
         return []
     sem = asyncio.Semaphore(max(1, concurrency))
+    deadline = None if time_budget is None else asyncio.get_running_loop().time() + time_budget
     timeout = httpx.Timeout(policy.timeout_seconds, connect=policy.connect_timeout_seconds)
     limits = httpx.Limits(max_connections=max(1, concurrency), max_keepalive_connections=max(1, concurrency))
     if transport is None and not allow_private:
@@ -328,7 +343,7 @@ async def post_all_async(
         async def one(req: WebhookRequest) -> WebhookResult:
             async with sem:
                 try:
-                    return await _post_one(client, req, policy, require_https, allow_private)
+                    return await _post_one(client, req, policy, require_https, allow_private, deadline)
                 except Exception as exc:  # never let one hook break the batch
                     return WebhookResult(
                         req.delivery_id, ok=False, error=f"{type(exc).__name__}: {exc}"[:300]

@@ -54,6 +54,13 @@ class NotifyDeps:
     clock: Callable[[], float] = time.time
     rand: Callable[[], float] = random.random
     webhook_policy: Any = None  # harken.alerts.webhook.RetryPolicy
+    time_left: Callable[[], float] | None = None  # seconds the invocation has left (Lambda context)
+
+    def webhook_budget(self) -> float | None:
+        """Seconds webhook posts may take: the time left less a margin to record the results."""
+        if self.time_left is None:
+            return None
+        return max(1.0, self.time_left() - 8.0)
 
 
 @dataclass
@@ -408,6 +415,7 @@ def _send_webhooks(
     }
     if deps.webhook_policy is not None:
         kwargs["policy"] = deps.webhook_policy
+    kwargs["time_budget"] = deps.webhook_budget()
     results = post_all(requests, **kwargs) if requests else []
     delivered = [r for r in results if r.ok]
     _parallel(
@@ -504,6 +512,7 @@ def _retry_spike_webhooks(
     }
     if deps.webhook_policy is not None:
         kwargs["policy"] = deps.webhook_policy
+    kwargs["time_budget"] = deps.webhook_budget()
     for result in post_all(requests, **kwargs) if requests else []:
         if result.ok:
             deps.state.complete_delivery(result.delivery_id, f"HTTP {result.status}")

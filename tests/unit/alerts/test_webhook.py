@@ -308,3 +308,31 @@ def test_slack_message_has_blocks_and_escapes_mrkdwn() -> None:
 
 def test_secret_is_not_in_the_request_repr() -> None:
     assert "hunter2" not in repr(WebhookRequest("d", "https://x.test", b"{}", "hunter2"))
+
+
+def test_posts_end_within_the_time_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hung receivers ran a notifier batch past its Lambda timeout before anything was recorded;
+    with a budget, a post still hanging at its end is a failed (retryable) result, and the posts
+    that went are reported as sent."""
+    import asyncio
+
+    monkeypatch.setattr(net, "resolve", lambda host: ["93.184.216.34"])
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "hung.example.com":
+            await asyncio.sleep(30)
+        return httpx.Response(200)
+
+    requests = [
+        WebhookRequest("hung", "https://hung.example.com/x", b"{}"),
+        WebhookRequest("fine", "https://fine.example.com/x", b"{}"),
+    ]
+    hung, fine = post_all(
+        requests,
+        allow_private=False,
+        transport=httpx.MockTransport(handler),
+        policy=RetryPolicy(attempts=2, base_seconds=0.01, max_seconds=0.02, timeout_seconds=60),
+        time_budget=1.0,
+    )
+    assert fine.ok
+    assert not hung.ok and not hung.permanent and "out of time" in hung.error
