@@ -79,6 +79,9 @@ async def read_capped(response: httpx.Response, max_bytes: int = DEFAULT_MAX_BYT
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise ResponseTooLarge(f"response declares {declared} bytes, over the {max_bytes} cap")
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        return await _inflate_capped(response, max_bytes)
     chunks: list[bytes] = []
     total = 0
     async for chunk in response.aiter_bytes():
@@ -87,6 +90,40 @@ async def read_capped(response: httpx.Response, max_bytes: int = DEFAULT_MAX_BYT
             raise ResponseTooLarge(f"response is over the {max_bytes} byte cap")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _inflate_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    """A gzip or deflate body inflated at most `max_bytes` at a time: decoded by httpx, 130 KB of
+    gzip became 130 MB in memory (a chunk inflates whole) before the cap could refuse it."""
+    import zlib
+
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib, by the header
+    started = False
+    out: list[bytes] = []
+    total = 0
+
+    def take(data: bytes) -> None:
+        nonlocal total
+        while data:
+            piece = inflater.decompress(data, max_bytes - total + 1)
+            total += len(piece)
+            if total > max_bytes:
+                raise ResponseTooLarge(f"response is over the {max_bytes} byte cap (inflated)")
+            out.append(piece)
+            data = inflater.unconsumed_tail
+
+    async for raw in response.aiter_raw():
+        if not started and raw:
+            started = True
+            try:
+                take(raw)
+            except zlib.error:
+                inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # "deflate" sent raw, as some do
+                take(raw)
+            continue
+        take(raw)
+    take(inflater.flush())
+    return b"".join(out)
 
 
 def public_addresses(host: str) -> list[str]:

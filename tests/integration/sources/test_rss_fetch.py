@@ -350,3 +350,24 @@ def test_jobs_end_within_the_batch_time_budget(server: LocalServer) -> None:
     slow, fast = asyncio.run(run_jobs(pairs, ctx, time_budget=1.0))
     assert slow.error is not None and slow.error.kind == "timeout" and "longer than 1s" in str(slow.error)
     assert fast.result is not None and len(fast.result.items) == 3
+
+
+def test_a_gzip_bomb_is_refused_without_inflating_it(server: LocalServer) -> None:
+    """130 KB of gzip is 130 MB of feed: httpx inflated each chunk whole (143 MB per job, ten jobs
+    over the Lambda's memory) before the size cap saw it. It is inflated a cap's worth at a time."""
+    import gzip
+    import tracemalloc
+
+    bomb = gzip.compress(b"<rss><channel>" + b" " * 60_000_000 + b"</channel></rss>", compresslevel=9)
+    server.routes["/bomb.xml"] = Reply(body=bomb, headers={"Content-Encoding": "gzip"})
+    server.routes["/feed.xml"] = Reply(
+        body=gzip.compress(fixture_bytes("atom_feed.xml")), headers={"Content-Encoding": "gzip"}
+    )
+    tracemalloc.start()
+    [outcome] = run([(rss_job(server.base_url + "/bomb.xml"), Cursor())], make_ctx(server.base_url))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert outcome.error is not None and "cap" in str(outcome.error)
+    assert peak < 30_000_000, peak  # the cap is 5 MiB; 60 MB inflated would be far over
+    [fine] = run([(rss_job(server.base_url + "/feed.xml"), Cursor())], make_ctx(server.base_url))
+    assert fine.result is not None and len(fine.result.items) == 3
