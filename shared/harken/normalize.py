@@ -160,18 +160,30 @@ def normalize(text: str) -> str:
 
 # Where a sentence (or a line) ends: "?", "!", ";", "…" or a period after a word of 4+ letters
 # (not "St." or "E.", which mostly abbreviate), then white space and no digit ("Hafenstr. 7");
-# or a line break.
+# or a line break. (SENTENCE_BREAK says whether a term holds one; _BREAK_CANDIDATE opens with a
+# character class, which the regular expression engine scans for at C speed, and the period's
+# word is checked in Python on the few candidates.)
 SENTENCE_BREAK = re.compile(r"(?:(?<=[^\W\d_]{4})\.|[!?;…。！？])+\s+(?!\d)|\s*\n\s*")
+_BREAK_CANDIDATE = re.compile(r"[.!?;…。！？]+(?=\s)(?!\s+\d)|\n")
 _BREAK_WORD = " zqxbrkqz "
 _BREAK_RUN = re.compile("(?: zqxbrkqz)+ ")
+
+
+def _break(match: re.Match[str]) -> str:
+    found = match.group()
+    if found[0] == "." and found.count(".") == len(found):
+        start = match.start()
+        if start < 4 or not match.string[start - 4 : start].isalpha():
+            return found  # "St.", "E.", "3." do not end a sentence here
+    return _BREAK_WORD
 
 
 def normalize_sentences(text: str) -> str:
     """`normalize(text)` with two spaces where a sentence or line ends, so that a term or phrase
     of several words never matches across sentences ("reached the acme. Cloud costs" holds no
     " acme cloud "), while every single word stays where it was."""
-    marked = SENTENCE_BREAK.sub(_BREAK_WORD, text)
-    if marked == text:
+    marked = _BREAK_CANDIDATE.sub(_break, text)
+    if " zqxbrkqz " not in marked:
         return normalize(text)
     return _BREAK_RUN.sub("  ", normalize(marked))
 
