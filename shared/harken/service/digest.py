@@ -178,12 +178,10 @@ def check_spikes(watch: Watch, deps: DigestDeps, now: datetime) -> str:
                 f"spike#{watch.id}#{window}", lambda: _send(watch, rendered, deps, "spike"), deps
             )
         if watch.alerts.webhooks:
-            try:
-                sent = _spike_webhooks(watch, decision.alert, window, iso(end), negative_first, deps)
-            except SpikeWebhooksFailed:
-                # Nothing queued them for later (no DeliveryQueue): this tick fails and is retried,
-                # the episode not yet recorded; the ledger skips the email and hooks that went.
-                raise
+            # A failed hook is queued for retry; only without a DeliveryQueue does this raise
+            # SpikeWebhooksFailed: the tick is retried, the episode not yet recorded, and the
+            # ledger skips the email and the hooks that went.
+            sent = _spike_webhooks(watch, decision.alert, window, iso(end), negative_first, deps)
             if not watch.alerts.email:
                 outcome = "spike_sent" if sent else "spike_already_sent"
     if outcome != "spike_in_flight" and decision.active != previous:

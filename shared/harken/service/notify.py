@@ -442,14 +442,13 @@ def _send_webhooks(
             if first_attempt:
                 delay = _first_delay(deps)
                 if result.retry_after:
-                    delay = min(max(delay, int(result.retry_after) + 1), _MAX_DELAY)
+                    from harken.alerts import queue
+
+                    delay = min(max(delay, int(result.retry_after) + 1), queue.MAX_DELAY_SECONDS)
                 schedule(m, watch, hook, delay)
             else:
                 failed[result.delivery_id] = DeliveryFailed(result.error, result.retry_after)
     return failed
-
-
-_MAX_DELAY = 900  # SQS DelaySeconds cap (harken.alerts.queue.MAX_DELAY_SECONDS)
 
 
 def _parallel(fn: Callable[[Any], Any], items: Sequence[Any], workers: int) -> list[Any]:
