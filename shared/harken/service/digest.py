@@ -114,13 +114,20 @@ def _claimed_send(delivery_id: str, send: Callable[[], str], deps: DigestDeps) -
 # ------------------------------------------------------------------ digests
 
 
+# How many periods back a digest reaches over periods whose tick never ran (the function failed
+# for a whole period): a day of hourly digests, a week of daily ones, four weekly ones.
+CATCH_UP_PERIODS = {"hourly": 24, "daily": 7, "weekly": 4}
+
+
 def send_digest(watch: Watch, deps: DigestDeps, now: datetime) -> str:
     """Send the digest of the watch's last complete period unless it went already. Returns what
-    happened (a metric name)."""
+    happened (a metric name). Periods before it whose digest never went (a missed hourly tick
+    left its hour out of every digest) are folded into it; an empty period is recorded too, so
+    the look back stops there."""
     from harken.alerts.digest import build_digest
     from harken.alerts.email import render_digest
     from harken.alerts.history import items_between
-    from harken.rules import last_complete_period
+    from harken.rules import PERIOD_LENGTH, last_complete_period
     from harken.store.dynamo import mention_from_item
 
     period = watch.alerts.digest
@@ -130,10 +137,22 @@ def send_digest(watch: Watch, deps: DigestDeps, now: datetime) -> str:
     delivery_id = f"digest#{watch.id}#{iso(start)}"
     if deps.state.delivery_status(delivery_id) in ("sent", "refused"):
         return "digest_already_sent"
-    mentions = [mention_from_item(i) for i in items_between(deps.mentions.table, watch.id, start, end)]
+    first = start
+    length = PERIOD_LENGTH[period]
+    for _ in range(CATCH_UP_PERIODS.get(period, 0)):
+        before = first - length
+        if before + length <= watch.created_at or deps.state.delivery_status(
+            f"digest#{watch.id}#{iso(before)}"
+        ) in ("sent", "refused"):
+            break
+        first = before
+    mentions = [mention_from_item(i) for i in items_between(deps.mentions.table, watch.id, first, end)]
     if not mentions:
-        return "digest_empty"  # nothing to report: no email
-    content = build_digest(mentions, period=period, start=start, end=end)
+        # Nothing to report: no email, but the period is done (a later catch-up stops here).
+        if ledger.claim(deps.state, delivery_id, deps.clock()) is Claim.CLAIMED:
+            deps.state.complete_delivery(delivery_id, "empty: no email")
+        return "digest_empty"
+    content = build_digest(mentions, period=period, start=first, end=end)
     rendered = render_digest(watch, content, api_url=deps.settings.api_url)
     return "digest_" + _claimed_send(delivery_id, lambda: _send(watch, rendered, deps, "digest"), deps)
 

@@ -76,7 +76,8 @@ def _seed_smm_id(watch) -> str:
 
 
 def test_daily_digest_counts_and_tops_sent_once_per_period(stack: Stack) -> None:
-    watch = make_watch(digest="daily", created_at=datetime(2026, 2, 1, tzinfo=UTC))
+    # Created as the day began: the day before had no digest to catch up on.
+    watch = make_watch(digest="daily", created_at=datetime(2026, 3, 8, tzinfo=UTC))
     stack.watches.put(watch)
     seeded = _seed_day(stack, watch)
     app = load_function("digest")
@@ -102,6 +103,26 @@ def test_daily_digest_counts_and_tops_sent_once_per_period(stack: Stack) -> None
     assert leads.index(seeded["leads"][1].id) < leads.index(seeded["leads"][0].id)  # purchase intent first
     for m in seeded["negatives"][2:] + seeded["leads"]:
         assert m.url in msg.get_body(("html",)).get_content()
+
+
+def test_a_missed_hourly_tick_is_caught_up_by_the_next_digest(stack: Stack) -> None:
+    """Mentions at 12:30 and 13:30, the 13:05 tick never ran: the 14:05 digest covers 12:00-14:00
+    (the 12:00-13:00 mention was in no digest at all). An empty hour is recorded, so the look back
+    stops there."""
+    watch = make_watch(digest="hourly", created_at=datetime(2026, 3, 9, tzinfo=UTC))
+    stack.watches.put(watch)
+    for n, hour in ((1, 12), (2, 13)):
+        stack.mentions.put_new(
+            make_mention(n, watch=watch, published_at=datetime(2026, 3, 9, hour, 30, tzinfo=UTC))
+        )
+    app = load_function("digest")
+    assert _tick(app, datetime(2026, 3, 9, 12, 5, tzinfo=UTC))["counts"]["digest_empty"] == 1  # 11-12
+    assert _tick(app, datetime(2026, 3, 9, 14, 5, tzinfo=UTC))["counts"]["digest_sent"] == 1
+    [msg] = sent_emails()
+    text = msg.get_body(("plain",)).get_content()
+    assert "2026-03-09T12:00:00Z to 2026-03-09T14:00:00Z" in text and "Mentions: 2" in text
+    assert _tick(app, datetime(2026, 3, 9, 15, 5, tzinfo=UTC))["counts"]["digest_empty"] == 1
+    assert len(sent_emails()) == 1
 
 
 def test_no_digest_when_off_or_nothing_happened(stack: Stack) -> None:
