@@ -153,6 +153,8 @@ class _Plan:
 def _plan(watch: WatchIn) -> _Plan:
     keys = tuple(_url_key(u) for u in watch.official if u.strip())
     accounts = tuple(a for a in (_account(k) for k in keys) if a)
+    # A Mastodon account's posts also live under /users/<name>/statuses/… (the ActivityPub form).
+    keys += tuple(f"{host}/users/{name}" for host, name in accounts if f"{host}/@{name}" in keys)
     exclude = tuple(p for p in (normalize_term(e) for e in watch.exclude) if p)
     return _Plan(
         watch=watch,

@@ -114,6 +114,14 @@ def term_forms(term: str, kind: str) -> list[str]:
         if split:
             forms.append(normalize_term(split))
         for form in list(forms):
+            # A model code is written glued, hyphenated or spaced ("X200", "X-200", "X 200"): a
+            # term written glued gets the spaced form too (the other way round it always had the
+            # glued one), when that is safe: in a term of several words, or with 2+ letters
+            # ("GT500"; a lone "x 200" is also "1920 x 200").
+            spaced = _LETTER_DIGIT.sub(" ", form)
+            if spaced != form and (" " in form or _TWO_LETTERS_THEN_DIGIT.search(form)):
+                forms.append(spaced)
+        for form in list(forms):
             if " " in form:
                 forms.append(form.replace(" ", ""))
     if has_cjk(norm):
@@ -133,9 +141,15 @@ def plural_form(form: str) -> str | None:
     if not form.isascii():
         return None
     last = form.rsplit(" ", 1)[-1]
+    if len(last) >= 3 and last.isalnum() and last[-1].isdigit() and not last.isdigit():
+        return form + "s"  # a model code: "x200s"
     if len(last) < 3 or not last.isalpha():
         return None
     return form + ("es" if last.endswith(("s", "x", "z", "ch", "sh")) else "s")
+
+
+_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
+_TWO_LETTERS_THEN_DIGIT = re.compile(r"[a-z]{2}[0-9]")
 
 
 def _pattern(form: str) -> str:
@@ -254,6 +268,7 @@ def latin_form(text: str) -> str:
     # Beyond Latin-1: compatibility forms that NFKC turns into Latin letters or digits
     # (full-width, ligatures, combining accents), and Latin Extended letters.
     if data.count(b"?") != text.count("?") and has_leads(text, _FOLDABLE_LEADS) and _FOLDABLE.search(text):
+        text = text.replace("\u2122", " ").replace("\u2120", " ")  # ™ ℠: signs (normalize.fold)
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
         text = text.translate(_EXTENDED_FOLD)
@@ -770,6 +785,13 @@ class Matcher:
                 out.append(word)
         return out
 
+    def _is_common(self, token: str) -> bool:
+        """A frequent word or its plural ("stripes", "notions", "slacks"): never a typo."""
+        common = self.common_words
+        if token in common:
+            return True
+        return token[-1] == "s" and (token[:-1] in common or (token[-2:] == "es" and token[:-2] in common))
+
     def _near_words(self, token: str) -> tuple[tuple[str, int], ...]:
         """Term words this text token is (word, distance) — 0 for the word itself."""
         out: list[tuple[str, int]] = []
@@ -778,7 +800,7 @@ class Matcher:
         if (
             4 <= len(token) <= self._longest_typo_word + 2
             and not token.isdigit()
-            and token not in self.common_words
+            and not self._is_common(token)
         ):
             # (The deletions of a token grow with the cube of its length: one 20,000-letter
             # "word" took seconds. A typo is at most 2 letters longer than its word.)

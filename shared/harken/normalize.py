@@ -104,7 +104,12 @@ def fold(text: str) -> str:
     if text.isascii():
         folded = text.lower()
     else:
-        folded = text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+        plain = text
+        if "\u2122" in plain or "\u2120" in plain:
+            # NFKC spells ™ and ℠ out as letters: "VaultSync™" became "vaultsynctm", a word that
+            # matched neither the term nor the text without the sign. They are signs, as ® is.
+            plain = plain.replace("\u2122", " ").replace("\u2120", " ")
+        folded = plain if unicodedata.is_normalized("NFKC", plain) else unicodedata.normalize("NFKC", plain)
         folded = folded.casefold()
         data = folded.encode("utf-8", "surrogatepass")
         if not data.translate(None, BEYOND_LATIN1_LEADS):

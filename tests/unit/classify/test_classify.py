@@ -249,3 +249,77 @@ def test_a_term_written_across_a_sentence_end_still_matches_itself():
         Item(source="rss", url="https://e.example/1", text="Yahoo! Mail is down")
     )
     assert result is not None and result.matches[0].term == "Yahoo! Mail"
+
+
+@pytest.mark.parametrize(
+    "text", ["VaultSync keeps failing", "#VaultSync broke", "two VaultSyncs", "VaultSync™ rocks"]
+)
+@pytest.mark.parametrize("typos", [False, True])
+def test_a_trademark_sign_is_a_sign_not_letters(text, typos):
+    """NFKC spells ™ as "TM": the term "VaultSync™" became "vaultsynctm" and matched only
+    itself (or only as a typo)."""
+    from harken.classify import compile_watch
+    from harken.models import Item, WatchIn
+
+    watch = WatchIn.model_validate({"name": "x", "terms": {"trademarks": ["VaultSync™"]}, "typos": typos})
+    result = compile_watch(watch).classify(Item(source="rss", url="https://e.example/1", text=text))
+    assert result is not None and [(m.term, m.how) for m in result.matches] == [("VaultSync™", "exact")]
+
+
+@pytest.mark.parametrize(
+    ("brand", "text"),
+    [
+        ("Slack", "the stack here is fine"),
+        ("Slack", "grab a snack"),
+        ("Slack", "wearing slacks"),
+        ("Apple", "ample time to decide"),
+        ("Apple", "I bought apples"),
+        ("Notion", "strange notions"),
+        ("Stripe", "zebra stripes"),
+        ("Acme Cloud", "at the acme, clout matters"),
+    ],
+)
+def test_ordinary_words_and_their_plurals_are_not_typos(brand, text):
+    """The common-word list had the top 6,000 words per language: "stack", "snack", "ample",
+    "clout" and plurals were typos of brands that are words."""
+    from harken.classify import compile_watch
+    from harken.models import Item, WatchIn
+
+    watch = WatchIn.model_validate({"name": "x", "terms": {"brand": [brand]}})
+    assert compile_watch(watch).classify(Item(source="rss", url="https://e.example/1", text=text)) is None
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "matched"),
+    [
+        ("Acme X200", "my Acme X-200 died", True),
+        ("Acme X200", "Acme X 200 died", True),
+        ("Acme X200", "two Acme X200s died", True),
+        ("GT500", "the GT-500 is great", True),
+        ("X200", "1920 x 200 pixels", False),  # a lone letter and a number: not spaced out
+    ],
+)
+def test_model_codes_glued_hyphenated_spaced_and_plural(term, text, matched):
+    from harken.classify import compile_watch
+    from harken.models import Item, WatchIn
+
+    watch = WatchIn.model_validate({"name": "x", "terms": {"products": [term]}, "typos": False})
+    result = compile_watch(watch).classify(Item(source="rss", url="https://e.example/1", text=text))
+    assert (result is not None) is matched
+
+
+def test_a_mastodon_accounts_activitypub_urls_are_official():
+    from harken.classify import compile_watch
+    from harken.models import Item, WatchIn
+
+    watch = WatchIn.model_validate(
+        {"name": "x", "terms": {"brand": ["Acme Cloud"]}, "official": ["https://mastodon.social/@acmecloud"]}
+    )
+    compiled = compile_watch(watch)
+
+    def category(url: str) -> str | None:
+        result = compiled.classify(Item(source="mastodon", url=url, author="someone", text="hello"))
+        return result.category if result else None
+
+    assert category("https://mastodon.social/users/acmecloud/statuses/1") == "smm"
+    assert category("https://mastodon.social/users/acmecloudfans/statuses/1") is None
