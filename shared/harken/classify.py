@@ -40,15 +40,26 @@ _ACCOUNT_MARKERS = ("@", "user/", "u/", "profile/", "c/", "channel/")
 _ACCOUNT_HOSTS = ("github.com", "x.com", "twitter.com", "youtube.com", "lobste.rs", "news.ycombinator.com")
 
 
-@lru_cache(maxsize=1)
-def common_words() -> frozenset[str]:
-    """Frequent words of the supported languages, which a typo must not be."""
-    path = resources.files("harken") / "data" / "common_words.txt"
+def _word_file(name: str) -> frozenset[str]:
+    path = resources.files("harken") / "data" / name
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return frozenset()
     return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
+@lru_cache(maxsize=1)
+def frequent_words() -> frozenset[str]:
+    """The top 6,000 words of each supported language (the prefilter's statistics)."""
+    return _word_file("common_words.txt")
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Frequent words of the supported languages, which a typo must not be: the frequent ones
+    and more (the top 30,000 of English, 10,000 of the others)."""
+    return frequent_words() | _word_file("common_words_more.txt")
 
 
 def _url_key(url: str) -> str:
@@ -247,7 +258,10 @@ class _Index:
         self.plans = [_plan(w) for w in watches]
         entries = [(i, kind, term) for i, w in enumerate(watches) for kind, term in w.terms.by_kind()]
         self.matcher: Matcher = build_matcher(
-            entries, typo_owners=[i for i, w in enumerate(watches) if w.typos], common_words=common_words()
+            entries,
+            typo_owners=[i for i, w in enumerate(watches) if w.typos],
+            common_words=common_words(),
+            frequent_words=frequent_words(),
         )
         self.prefilter = self.matcher.prefilter or Prefilter(frozenset())
         self.glued = _glued_automaton(self.matcher)

@@ -683,6 +683,9 @@ class Matcher:
 
     typo_owners: frozenset[int] = frozenset()
     common_words: frozenset[str] = frozenset()
+    # The most frequent of them (the prefilter's statistics of how often a fragment occurs);
+    # empty: common_words itself.
+    frequent_words: frozenset[str] = frozenset()
     _automaton: ahocorasick.Automaton = field(default_factory=ahocorasick.Automaton)
     _cjk_automaton: ahocorasick.Automaton = field(default_factory=ahocorasick.Automaton)
     _patterns: dict[str, list[TermRef]] = field(default_factory=dict)
@@ -763,7 +766,7 @@ class Matcher:
         self._cjk_seeds = tuple(cjk)
         if cjk:
             self._cjk_automaton.make_automaton()
-        self.prefilter = Prefilter(self.common_words)
+        self.prefilter = Prefilter(self.frequent_words or self.common_words)
         for pattern in self._patterns:
             self.prefilter.add_exact(pattern.split() if not has_cjk(pattern) else [pattern.replace(" ", "")])
         for tf in self._typo_forms:
@@ -943,9 +946,12 @@ def build_matcher(
     entries: Iterable[tuple[int, TermKind, str]],
     typo_owners: Iterable[int] = (),
     common_words: frozenset[str] = frozenset(),
+    frequent_words: frozenset[str] = frozenset(),
 ) -> Matcher:
     """A matcher over (owner, kind, term) entries; owners in typo_owners also match typos."""
-    matcher = Matcher(typo_owners=frozenset(typo_owners), common_words=common_words)
+    matcher = Matcher(
+        typo_owners=frozenset(typo_owners), common_words=common_words, frequent_words=frequent_words
+    )
     for owner, kind, term in entries:
         matcher.add(owner, kind, term)
     return matcher.build()
