@@ -109,6 +109,14 @@ def term_forms(term: str, kind: str) -> list[str]:
             street = normalize_term(term.split(",")[0])
             if len(street.split()) >= 2 and any(c.isdigit() for c in street):
                 forms += _address_forms(street)
+    elif kind == "person" and norm.isascii():
+        words = norm.split()
+        if len(words) == 3 and len(words[1]) == 1:
+            # "John Q. Public" is also written "John Public".
+            forms.append(f"{words[0]} {words[2]}")
+        elif len(words) == 2:
+            # "Jane Roe" is also written with a middle initial: "Jane A. Roe", "Jane A Roe".
+            forms += [f"{words[0]} {letter} {words[1]}" for letter in "abcdefghijklmnopqrstuvwxyz"]
     elif kind in _GLUE_KINDS and not has_cjk(norm):
         split = camel_split(term)
         if split:

@@ -80,8 +80,9 @@ class Filter:
             return False
         if not path:
             return True
-        want = "/" + path.rstrip("/")
-        return ctx.path == want or ctx.path.startswith(want + "/")
+        # Paths compared without case, as the value is: /r/SysAdmin is /r/sysadmin.
+        want, have = "/" + path.rstrip("/"), ctx.path.lower()
+        return have == want or have.startswith(want + "/")
 
 
 @dataclass(frozen=True)

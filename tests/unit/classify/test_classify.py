@@ -323,3 +323,32 @@ def test_a_mastodon_accounts_activitypub_urls_are_official():
 
     assert category("https://mastodon.social/users/acmecloud/statuses/1") == "smm"
     assert category("https://mastodon.social/users/acmecloudfans/statuses/1") is None
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "matched"),
+    [
+        ("Jane Roe", "Jane A. Roe announced the merger", True),
+        ("Jane Roe", "Jane A Roe said", True),
+        ("John Q. Public", "John Public spoke", True),
+        ("John Q. Public", "John Q. Public spoke", True),
+        ("Jane Roe", "Jane and Roe", False),
+    ],
+)
+def test_people_with_and_without_a_middle_initial(term, text, matched):
+    from harken.classify import compile_watch
+    from harken.models import Item, WatchIn
+
+    watch = WatchIn.model_validate({"name": "x", "terms": {"people": [term]}})
+    result = compile_watch(watch).classify(Item(source="rss", url="https://e.example/1", text=text))
+    assert (result is not None) is matched
+
+
+def test_site_filter_paths_ignore_case():
+    from harken.query import QueryContext, parse_query
+
+    node = parse_query("acme site:reddit.com/r/sysadmin")
+    ctx = QueryContext(
+        text=" acme ", host="reddit.com", path="/r/SysAdmin/comments/1", language="en", source="reddit"
+    )
+    assert node.evaluate(ctx)
