@@ -146,7 +146,14 @@ def send_digest(watch: Watch, deps: DigestDeps, now: datetime) -> str:
         ) in ("sent", "refused"):
             break
         first = before
-    mentions = [mention_from_item(i) for i in items_between(deps.mentions.table, watch.id, first, end)]
+    # A mention belongs to the digest of the period Harken found it in (fetched_at): one published
+    # late in a period but found after that period's digest went was in no digest at all. Found
+    # up to one period after its publication (older news found late is left to the listing).
+    mentions = [
+        m
+        for m in map(mention_from_item, items_between(deps.mentions.table, watch.id, first - length, end))
+        if first <= _found(m) < end
+    ]
     if not mentions:
         # Nothing to report: no email, but the period is done (a later catch-up stops here).
         if ledger.claim(deps.state, delivery_id, deps.clock()) is Claim.CLAIMED:
@@ -155,6 +162,11 @@ def send_digest(watch: Watch, deps: DigestDeps, now: datetime) -> str:
     content = build_digest(mentions, period=period, start=first, end=end)
     rendered = render_digest(watch, content, api_url=deps.settings.api_url)
     return "digest_" + _claimed_send(delivery_id, lambda: _send(watch, rendered, deps, "digest"), deps)
+
+
+def _found(mention: Any) -> datetime:
+    """When Harken found a mention (its fetched_at; never before its publication)."""
+    return max(mention.fetched_at, mention.published_at)
 
 
 # ------------------------------------------------------------------ spikes

@@ -63,7 +63,7 @@ def _seed_day(stack: Stack, watch) -> dict[str, list]:
             published_at=day + timedelta(hours=12),
         ),
         # outside the day: not in the digest
-        make_mention(31, watch=watch, published_at=day - timedelta(seconds=1)),
+        make_mention(31, watch=watch, published_at=day - timedelta(minutes=2)),  # found the day before
         make_mention(32, watch=watch, published_at=day + timedelta(days=1)),
     ]
     for m in negatives + leads + others:
@@ -103,6 +103,27 @@ def test_daily_digest_counts_and_tops_sent_once_per_period(stack: Stack) -> None
     assert leads.index(seeded["leads"][1].id) < leads.index(seeded["leads"][0].id)  # purchase intent first
     for m in seeded["negatives"][2:] + seeded["leads"]:
         assert m.url in msg.get_body(("html",)).get_content()
+
+
+def test_a_mention_found_after_its_periods_digest_went_is_in_the_next_one(stack: Stack) -> None:
+    """Published at 23:30 on Mar 8, found at 10:00 on Mar 9, after the Mar 8 digest went: it was in
+    no digest at all (digests selected by publication time)."""
+    watch = make_watch(digest="daily", created_at=datetime(2026, 3, 8, tzinfo=UTC))
+    stack.watches.put(watch)
+    app = load_function("digest")
+    stack.mentions.put_new(make_mention(1, watch=watch, published_at=datetime(2026, 3, 8, 12, tzinfo=UTC)))
+    assert _tick(app, datetime(2026, 3, 9, 0, 5, tzinfo=UTC))["counts"]["digest_sent"] == 1
+    late = make_mention(2, watch=watch, published_at=datetime(2026, 3, 8, 23, 30, tzinfo=UTC))
+    late = late.model_copy(update={"fetched_at": datetime(2026, 3, 9, 10, tzinfo=UTC)})
+    stack.mentions.put_new(late)
+    assert _tick(app, datetime(2026, 3, 10, 0, 5, tzinfo=UTC))["counts"]["digest_sent"] == 1
+    first, second = sent_emails()
+    assert late.id not in first.get_body(("plain",)).get_content()
+    assert "Mentions: 1" in second.get_body(("plain",)).get_content()
+    assert (
+        late.url in second.get_body(("html",)).get_content()
+        or late.id in second.get_body(("plain",)).get_content()
+    )
 
 
 def test_a_missed_hourly_tick_is_caught_up_by_the_next_digest(stack: Stack) -> None:
