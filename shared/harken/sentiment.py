@@ -25,6 +25,10 @@ from harken.models import Sentiment
 from harken.normalize import PUNCTUATION, fold, has_leads, keep_bytes, words
 
 
+def _frozen(text: str) -> frozenset[str]:
+    return frozenset(_words(text))
+
+
 def _words(text: str) -> list[str]:
     return text.split()
 
@@ -567,67 +571,63 @@ def _extras(text: str, total: float, language: str = "en") -> float:
     return total
 
 
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
 # Sarcasm without a marker: stock praise alone in a short clause ("Great job.", "Perfect
 # timing.", "Super gemacht.", "Bravo.") right beside a clause that reports damage ("deleted my
 # files", "down again", "charged twice"). Folded words. A turn in the story (a contrast word)
 # or a fix anywhere ("they restored everything") keeps the praise sincere.
 _VERDICTS: dict[str, frozenset[str]] = {
-    "en": _wordset(
+    "en": _frozen(
         "great good nice well brilliant perfect awesome amazing fantastic wonderful lovely excellent "
         "superb outstanding stellar bravo thanks thank impressive genius love"
     ),
-    "de": _wordset(
+    "de": _frozen(
         "toll super klasse prima grossartig grandios spitze perfekt wunderbar genial bravo danke gut "
         "gemacht herzlichen gluckwunsch fantastisch hervorragend sauber"
     ),
-    "es": _wordset(
+    "es": _frozen(
         "genial perfecto estupendo fantastico bravo bien hecho gracias maravilloso excelente increible "
         "fenomenal enhorabuena felicidades"
     ),
-    "fr": _wordset(
+    "fr": _frozen(
         "genial parfait bravo bien joue super merci magnifique excellent chapeau felicitations formidable top"
     ),
-    "ru": _wordset(
+    "ru": _frozen(
         "отлично супер прекрасно браво молодцы молодец спасибо замечательно класс круто шикарно "
         "великолепно здорово"
     ),
 }
 _DAMAGE: dict[str, frozenset[str]] = {
-    "en": _wordset(
+    "en": _frozen(
         "deleted wiped erased lost gone vanished disappeared missing down outage outages crashed crashes "
         "broke broken failed fails corrupted charged overcharged double-charged locked banned suspended "
         "ignored leaked hacked stuck offline bricked throttled cancelled canceled"
     ),
-    "de": _wordset(
+    "de": _frozen(
         "geloscht verloren weg ausgefallen ausfall abgesturzt absturz gesperrt abgebucht kaputt offline "
         "verschwunden futsch down"
     ),
-    "es": _wordset(
+    "es": _frozen(
         "borro borrado borrados borradas borraron elimino eliminado eliminados perdi perdido perdidos "
         "caido caida cobraron cobrado bloqueado bloquearon desaparecido desaparecieron roto"
     ),
-    "fr": _wordset(
+    "fr": _frozen(
         "supprime supprimes supprimees efface effaces perdu perdus panne plante bloque debite disparu "
         "disparus hs"
     ),
-    "ru": _wordset(
+    "ru": _frozen(
         "удалил удалили удалены удалено стер стерли потерял потеряли потеряны пропали пропал упал "
         "лежит списали заблокировали сломал сломалось сбой"
     ),
 }
 _RESOLVED: dict[str, frozenset[str]] = {
-    "en": _wordset("fixed resolved restored recovered solved saved rescued refunded helped"),
-    "de": _wordset("behoben repariert wiederhergestellt gerettet gelost erstattet geholfen"),
-    "es": _wordset(
+    "en": _frozen("fixed resolved restored recovered solved saved rescued refunded helped"),
+    "de": _frozen("behoben repariert wiederhergestellt gerettet gelost erstattet geholfen"),
+    "es": _frozen(
         "arreglado arreglaron solucionado solucionaron restaurado recuperado recupere salvo "
         "reembolsaron ayudaron"
     ),
-    "fr": _wordset("repare resolu restaure restaures recupere sauve rembourse aide"),
-    "ru": _wordset("исправили починили восстановили вернули помогли решили спасли"),
+    "fr": _frozen("repare resolu restaure restaures recupere sauve rembourse aide"),
+    "ru": _frozen("исправили починили восстановили вернули помогли решили спасли"),
 }
 
 
