@@ -275,22 +275,25 @@ def _lenient_value(raw: str, *, html: bool) -> str:
 _PROLOG_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
 
 
-def _decode(body: bytes) -> str:
+def _decode(body: bytes, charset: str | None = None) -> str:
     """A broken feed's text, in the encoding its XML declaration names (Shift_JIS, EUC-JP, GB2312
-    came out as mojibake read as UTF-8), else UTF-8; undecodable bytes replaced."""
+    came out as mojibake read as UTF-8), else the response's charset, else UTF-8; undecodable
+    bytes replaced."""
     import codecs
     import contextlib
 
     found = _PROLOG_ENCODING.match(body[:300])
     encoding = "utf-8"
-    if found:
-        with contextlib.suppress(LookupError):
-            encoding = codecs.lookup(found.group(1).decode("ascii")).name
+    for name in (found.group(1).decode("ascii") if found else None, charset):
+        if name:
+            with contextlib.suppress(LookupError):
+                encoding = codecs.lookup(name).name
+                break
     return body.decode(encoding, errors="replace")
 
 
-def _lenient_parse(body: bytes, feed_url: str, now: datetime) -> list[Item]:
-    text = _decode(body)
+def _lenient_parse(body: bytes, feed_url: str, now: datetime, charset: str | None = None) -> list[Item]:
+    text = _decode(body, charset)
     channel_lang = _field(text.split("<item", 1)[0][:_MAX_BLOCK], "language")
     language = clean_language(_lenient_value(channel_lang[1], html=False)) if channel_lang else None
     return _newest(
@@ -335,7 +338,10 @@ def _lenient_item(block: str, feed_url: str, language: str | None, now: datetime
     )
 
 
-def parse_feed(body: bytes, feed_url: str, now: datetime) -> list[Item]:
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._-]{1,40})", re.IGNORECASE)
+
+
+def parse_feed(body: bytes, feed_url: str, now: datetime, charset: str | None = None) -> list[Item]:
     """Items of an RSS 2.0 / RSS 1.0 / Atom document. Raises SourceError (bad_payload) for a
     document with entity declarations or one that is no feed at all."""
     import defusedxml
@@ -348,7 +354,7 @@ def parse_feed(body: bytes, feed_url: str, now: datetime) -> list[Item]:
     except defusedxml.DefusedXmlException as exc:
         raise FeedRefused(f"unsafe XML refused: {exc}") from exc
     except (ParseError, ValueError, UnicodeError):
-        items = _lenient_parse(body, feed_url, now)
+        items = _lenient_parse(body, feed_url, now, charset)
         if not items and not re.search(rb"<(rss|feed|rdf:RDF)\b", body[:4096], re.IGNORECASE):
             raise FeedRefused("the response is neither well-formed XML nor a recognisable feed") from None
         return items
@@ -366,7 +372,8 @@ async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetim
     response = await http.request("GET", url, headers=headers, ok=(200, 304))
     if response.status == 304:
         return FetchResult(items=[], cursor=cursor)
-    items = parse_feed(response.body, response.url or url, now)
+    charset = _CHARSET.search(response.headers.get("content-type", ""))
+    items = parse_feed(response.body, response.url or url, now, charset.group(1) if charset else None)
     new_cursor = Cursor(
         watermark=cursor.watermark,
         seen=list(cursor.seen),

@@ -146,3 +146,10 @@ def test_a_broken_feed_in_a_japanese_encoding_is_decoded_as_declared() -> None:
         "<item><title>broken</item></channel></rss>"
     ).encode("shift_jis")
     assert next(i.title for i in parse_feed(body, "https://e.example/feed", NOW)) == "アクメクラウドが落ちた"
+
+
+def test_a_broken_feed_takes_the_charset_of_its_response() -> None:
+    body = "<rss><channel><item><title>Акме Клауд упал</title><link>https://e.example/1</link><item>".encode(
+        "windows-1251"
+    )
+    assert parse_feed(body, "https://e.example/feed", NOW, "windows-1251")[0].title == "Акме Клауд упал"
