@@ -536,11 +536,19 @@ class LocalStack:
                 if self.command != "HEAD":
                     self.wfile.write(body)
 
-            def _error(self, status: int, code: str, message: str) -> None:
-                self._send(status, json.dumps({"error": {"code": code, "message": message}}).encode(), {})
+            def _error(
+                self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+            ) -> None:
+                body = json.dumps({"error": {"code": code, "message": message}}).encode()
+                self._send(status, body, headers or {})
 
             def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
+                declared = (self.headers.get("Content-Length") or "0").strip()
+                if not declared.isdigit():
+                    self._error(400, "bad_request", "Content-Length is not a number of bytes")
+                    self.close_connection = True
+                    return
+                length = int(declared)
                 if length > MAX_BODY:
                     self._error(413, "payload_too_large", "request body over 10 MB")
                     self.close_connection = True
@@ -555,7 +563,10 @@ class LocalStack:
                     return
                 route = next((r for r in matched if r[2] == method), None)
                 if route is None:
-                    self._error(405, "method_not_allowed", f"{method} is not allowed on {path}")
+                    allowed = ", ".join(sorted({r[2] for r in matched}))
+                    self._error(
+                        405, "method_not_allowed", f"{method} is not allowed on {path}", {"Allow": allowed}
+                    )
                     return
                 pattern, resource, _, public = route
                 headers = {k: v for k, v in self.headers.items()}

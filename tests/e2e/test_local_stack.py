@@ -178,6 +178,23 @@ def test_health_needs_no_key(stack: Stack) -> None:
     assert r.status_code == 200 and r.json() == {"status": "ok"}
 
 
+def test_a_method_a_route_lacks_is_405_with_allow_and_a_bad_length_is_400(stack: Stack) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    r = httpx.request("DELETE", stack.base + "/health")
+    assert (
+        r.status_code == 405
+        and r.headers["allow"] == "GET"
+        and r.json()["error"]["code"] == "method_not_allowed"
+    )
+    parts = urlsplit(stack.base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(b"POST /watches HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.") and b" 400 " in answer.split(b"\r\n", 1)[0]
+
+
 def test_routes_need_a_valid_key(stack: Stack) -> None:
     assert httpx.get(stack.base + "/mentions").status_code == 401
     assert stack.api("GET", "/mentions", key="wrong").status_code in (401, 403)
