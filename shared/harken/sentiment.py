@@ -89,7 +89,7 @@ _SARCASM = re.compile(
     r"s[ií], claro|gracias por nada|qu[eé] maravilla|"
     r"merci du cadeau|bravo,? vraiment|c['’]est le pompon|"
     r"ну спасибо|ага,? конечно|спасибо,? блин|ну супер|"
-    r"さすがです|ありがとうございますね|笑えない)"
+    r"さすがです|ありがとうございますね|笑えない)|[(（]皮肉[)）]"
     r"|🙄|😒|🙃",
     re.IGNORECASE,
 )
@@ -694,7 +694,7 @@ _SARCASM_CUES = frozenset(
         "спасибо",
     ]
 )
-_SARCASM_SYMBOLS = ("さすが", "ありがとうございますね", "笑えない", "🙄", "😒", "🙃")
+_SARCASM_SYMBOLS = ("さすが", "ありがとうございますね", "笑えない", "皮肉", "🙄", "😒", "🙃")
 _SARCASM_SYMBOL = re.compile("|".join(_SARCASM_SYMBOLS))
 _SYMBOL_LEADS = keep_bytes((0xE2, 0xE9), (0xF0, 0xF0))  # U+2000-U+9FFF, U+10000-U+3FFFF
 # The characters _has_emoji looks for: U+10000–U+3FFFF (UTF-8 lead byte F0), U+2600–U+27BF, ⭐.
@@ -726,6 +726,7 @@ _SARCASM_LITERALS = (
     "さすがです",
     "ありがとうございますね",
     "笑えない",
+    "皮肉",
     "🙄",
     "😒",
     "🙃",

@@ -550,3 +550,16 @@ def test_a_complaint_without_opinion_words_is_negative(text):
     result = compile_watch(watch).classify(Item(source="rss", url="https://e.example/1", text=text))
     assert result is not None and "complaint" in result.intents
     assert result.sentiment.label == "negative" and result.sentiment.score < 0
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("アクメクラウド、1GBに3時間。すごいですね（皮肉）", "negative"),  # an explicit irony marker
+        ("Acme Cloud is great (皮肉)", "negative"),
+        ("アクメクラウドはすごいですね", "positive"),
+        ("アクメクラウドはすごく遅い", "negative"),
+    ],
+)
+def test_japanese_irony_marker_and_sugoi(text, label):
+    assert get_backend().score(text, "ja").label == label
