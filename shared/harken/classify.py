@@ -153,7 +153,7 @@ class _Plan:
             if url_key == prefix or url_key.startswith(prefix + "/") or url_key.startswith(prefix + "?"):
                 return True
         if author and self.accounts:
-            handle = author.strip().lstrip("@").lower()
+            handle = author.strip().lstrip("@").lower().removeprefix("/").removeprefix("u/")
             name, _, host = handle.partition("@")
             for acc_host, acc_name in self.accounts:
                 if name == acc_name and (host == acc_host or (not host and item_host == acc_host)):
@@ -166,6 +166,13 @@ def _plan(watch: WatchIn) -> _Plan:
     accounts = tuple(a for a in (_account(k) for k in keys) if a)
     # A Mastodon account's posts also live under /users/<name>/statuses/… (the ActivityPub form).
     keys += tuple(f"{host}/users/{name}" for host, name in accounts if f"{host}/@{name}" in keys)
+    # Reddit writes a user's pages /user/<name> and /u/<name>.
+    keys += tuple(
+        f"{host}/{other}/{name}"
+        for host, name in accounts
+        for mine, other in (("user", "u"), ("u", "user"))
+        if host == "reddit.com" and f"{host}/{mine}/{name}" in keys
+    )
     exclude = tuple(p for p in (normalize_term(e) for e in watch.exclude) if p)
     return _Plan(
         watch=watch,

@@ -352,3 +352,26 @@ def test_site_filter_paths_ignore_case():
         text=" acme ", host="reddit.com", path="/r/SysAdmin/comments/1", language="en", source="reddit"
     )
     assert node.evaluate(ctx)
+
+
+@pytest.mark.parametrize(
+    ("url", "author", "official"),
+    [
+        ("https://www.reddit.com/u/acmecloud/comments/1", "bob", True),
+        ("https://www.reddit.com/r/x/comments/1", "u/acmecloud", True),
+        ("https://www.reddit.com/r/x/comments/1", "u/acmecloudfans", False),
+    ],
+)
+def test_reddit_user_pages_in_both_spellings_are_official(url, author, official):
+    from harken.classify import compile_watch
+    from harken.models import Item, WatchIn
+
+    watch = WatchIn.model_validate(
+        {
+            "name": "x",
+            "terms": {"brand": ["Acme Cloud"]},
+            "official": ["https://www.reddit.com/user/acmecloud"],
+        }
+    )
+    result = compile_watch(watch).classify(Item(source="reddit", url=url, author=author, text="hello"))
+    assert (result is not None and result.category == "smm") is official
