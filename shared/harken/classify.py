@@ -199,6 +199,7 @@ class _ItemView:
     sentences: bool = True  # phrases do not match across sentences (see normalize_sentences)
     _norm: str | None = None
     _language: Any = field(default=False)
+    _guessed: bool = False  # the language is a default, not told by the text
     _sentiment: Sentiment | None = None
     _intents: list[str] | None = None
     _url_parts: tuple[str, str, str] | None = None
@@ -229,7 +230,10 @@ class _ItemView:
     @property
     def language(self) -> str | None:
         if self._language is False:
-            self._language = language_mod.primary(self.item.language) or language_mod.detect(self.body)
+            given = language_mod.primary(self.item.language)
+            found = given or language_mod.detect(self.body, default="")
+            self._guessed = found == ""
+            self._language = "en" if found == "" else found
         return self._language  # type: ignore[no-any-return]
 
     @property
@@ -324,7 +328,8 @@ class _Index:
     ) -> Classification | None:
         if plan.exclude and plan.excluded(view.norm):
             return None
-        if plan.languages and view.language and view.language not in plan.languages:
+        if plan.languages and view.language and view.language not in plan.languages and not view._guessed:
+            # (An item whose language cannot be told, "Acme Cloud 👍", is kept.)
             return None
         matches = list(found.values())
         if len(matches) == 2:

@@ -119,8 +119,9 @@ def primary(language: str | None) -> str | None:
     return code or None
 
 
-def detect(text: str) -> str | None:
-    """ISO 639-1 code of the text's language, or None when there is nothing to tell it by."""
+def detect(text: str, default: str = "en") -> str | None:
+    """ISO 639-1 code of the text's language, or None when there is nothing to tell it by (no
+    letters); `default` for Latin letters that no word or character gives away ("Acme Cloud 👍")."""
     if len(text) > 2000:
         text = text[:2000]
     plain = text.isascii()
@@ -158,7 +159,7 @@ def detect(text: str) -> str | None:
         )
         if lexical:
             return lexical
-    return ranked[0][0] if ranked else "en"
+    return ranked[0][0] if ranked else default
 
 
 # Elided articles and pronouns that open a French word ("l'", "qu'").

@@ -375,3 +375,19 @@ def test_reddit_user_pages_in_both_spellings_are_official(url, author, official)
     )
     result = compile_watch(watch).classify(Item(source="reddit", url=url, author=author, text="hello"))
     assert (result is not None and result.category == "smm") is official
+
+
+def test_a_language_restriction_keeps_items_whose_language_cannot_be_told():
+    """ "Acme Cloud 👍" has no word that tells its language: it was taken as English and dropped by
+    a German-only watch (the design keeps such items)."""
+    from harken.classify import compile_watch
+    from harken.models import Item, WatchIn
+
+    watch = WatchIn.model_validate({"name": "x", "terms": {"brand": ["Acme Cloud"]}, "languages": ["de"]})
+    compiled = compile_watch(watch)
+
+    def kept(text: str) -> bool:
+        return compiled.classify(Item(source="rss", url="https://e.example/1", text=text)) is not None
+
+    assert kept("Acme Cloud 👍") and kept("Acme Cloud ist wieder down")
+    assert not kept("Acme Cloud is down again")
