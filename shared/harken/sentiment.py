@@ -620,14 +620,16 @@ _DAMAGE: dict[str, frozenset[str]] = {
     ),
 }
 _RESOLVED: dict[str, frozenset[str]] = {
-    "en": _frozen("fixed resolved restored recovered solved saved rescued refunded helped"),
-    "de": _frozen("behoben repariert wiederhergestellt gerettet gelost erstattet geholfen"),
+    "en": _frozen(
+        "fixed resolved restored recovered solved saved rescued refunded helped over ended resumed"
+    ),
+    "de": _frozen("behoben repariert wiederhergestellt gerettet gelost erstattet geholfen vorbei"),
     "es": _frozen(
         "arreglado arreglaron solucionado solucionaron restaurado recuperado recupere salvo "
-        "reembolsaron ayudaron"
+        "reembolsaron ayudaron termino terminado"
     ),
-    "fr": _frozen("repare resolu restaure restaures recupere sauve rembourse aide"),
-    "ru": _frozen("исправили починили восстановили вернули помогли решили спасли"),
+    "fr": _frozen("repare resolu restaure restaures recupere sauve rembourse aide termine fini"),
+    "ru": _frozen("исправили починили восстановили вернули помогли решили спасли закончился закончилось"),
 }
 
 

@@ -455,6 +455,7 @@ def test_stock_praise_beside_damage_is_sarcasm(text, language):
         "Lost my phone yesterday. Acme Cloud had everything backed up. Amazing!",
         "Dropbox lost my files twice. Switched to Acme Cloud. Love it.",
         "Laptop stolen, all files gone. Acme Cloud to the rescue. Thanks!",
+        "The outage is over. Great job, team!",
     ],
 )
 def test_praise_after_a_rescue_or_a_turn_stays_sincere(text):
