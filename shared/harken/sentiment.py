@@ -620,9 +620,7 @@ _DAMAGE: dict[str, frozenset[str]] = {
     ),
 }
 _RESOLVED: dict[str, frozenset[str]] = {
-    "en": _frozen(
-        "fixed resolved restored recovered solved saved rescued refunded helped over ended resumed"
-    ),
+    "en": _frozen("fixed resolved restored recovered solved saved rescued refunded helped ended resumed"),
     "de": _frozen("behoben repariert wiederhergestellt gerettet gelost erstattet geholfen vorbei"),
     "es": _frozen(
         "arreglado arreglaron solucionado solucionaron restaurado recuperado recupere salvo "
@@ -642,6 +640,8 @@ def _ironic_verdict(tokens: list[str], language: str) -> bool:
     t = _tables(language)
     if not t.contrast.isdisjoint(tokens) or not _RESOLVED[language].isdisjoint(tokens):
         return False
+    if language == "en" and "over" in tokens and _IS_OVER.search(" ".join(tokens)):
+        return False  # "the outage is over" (not "lost my files over the weekend")
     clauses: list[list[str]] = [[]]
     for tok in tokens:
         if tok in PUNCTUATION:
@@ -664,6 +664,9 @@ def _ironic_verdict(tokens: list[str], language: str) -> bool:
             if not _DAMAGE[language].isdisjoint(near) and not _negated(near, t.negators):
                 return True
     return False
+
+
+_IS_OVER = re.compile(r"\b(?:is|was|are|were|finally|now|all) over\b")
 
 
 def _negated(clause: list[str], negators: frozenset[str]) -> bool:

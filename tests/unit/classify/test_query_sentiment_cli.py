@@ -430,6 +430,7 @@ def test_everyday_complaints_are_negative(text, language):
         ("Charged twice again by Acme Cloud. Brilliant.", "en"),
         ("Great job Acme Cloud, you locked me out of my account for 3 days", "en"),
         ("Acme Cloud is down again. Perfect timing.", "en"),
+        ("Acme Cloud lost my files over the weekend. Great job.", "en"),
         ("Acme Cloud hat meine Dateien gelöscht. Super gemacht.", "de"),
         ("Acme Cloud a supprimé mes fichiers. Bravo.", "fr"),
         ("Acme Cloud borró todos mis archivos. Genial.", "es"),
