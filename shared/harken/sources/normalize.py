@@ -86,6 +86,54 @@ def _rfc822(value: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+# Dates as people write them in hand-rolled feeds: "Monday, March 9, 2026 10:00 AM EST",
+# "9 March 2026, 14:05", "Mar 9th, 2026 at 3pm PST" (month first or day first, 12- or 24-hour).
+_PROSE = re.compile(
+    r"^(?:[^\W\d_]+\.?,?\s+)?"  # a weekday
+    r"(?:(?P<m1>[^\W\d_]+)\.?\s+(?P<d1>\d{1,2})(?:st|nd|rd|th)?|(?P<d2>\d{1,2})(?:st|nd|rd|th)?\.?\s+"
+    r"(?:of\s+)?(?P<m2>[^\W\d_]+)\.?),?\s+(?P<y>\d{4})"
+    r"(?:,?\s+(?:at\s+)?(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?(?::(?P<s>\d{2}))?\s*(?P<ap>[ap]\.?m\.?)?)?"
+    r"\s*(?P<z>[A-Z]{1,5}|[+-]\d{2}:?\d{2})?\s*$",
+    re.IGNORECASE,
+)
+_MONTH_NUMBER = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+)}  # fmt: skip
+
+
+def _prose(value: str) -> datetime | None:
+    match = _PROSE.match(value)
+    if not match:
+        return None
+    g = match.groupdict()
+    word = (g["m1"] or g["m2"]).lower()
+    month = _MONTH_NUMBER.get(_MONTHS.get(word, _MONTHS.get(word[:3], "")) or "")
+    if month is None:
+        return None
+    hour, minute, second = int(g["h"] or 0), int(g["mi"] or 0), int(g["s"] or 0)
+    if g["ap"]:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if g["ap"].lower().startswith("p") else 0)
+    try:
+        parsed = datetime(int(g["y"]), month, int(g["d1"] or g["d2"]), hour, minute, second)
+    except ValueError:
+        return None
+    zone = (g["z"] or "UTC").upper()
+    if zone[0] in "+-":
+        offset = zone.replace(":", "")
+    else:
+        # RFC 822's US zones, then ours; an unknown name is not a date we can place.
+        offset = {"UT": "+0000", "GMT": "+0000", "EST": "-0500", "EDT": "-0400", "CST": "-0600",
+                  "CDT": "-0500", "MST": "-0700", "MDT": "-0600", "PST": "-0800", "PDT": "-0700"}.get(
+            zone, _ZONES.get(zone, "")
+        )  # fmt: skip
+        if not offset:
+            return None
+    minutes = (1 if offset[0] == "+" else -1) * (int(offset[1:3]) * 60 + int(offset[3:5]))
+    return parsed.replace(tzinfo=timezone(timedelta(minutes=minutes))).astimezone(UTC)
+
+
 def parse_date(value: object, fallback: datetime) -> datetime:
     """An aware UTC datetime from epoch numbers, RFC 3339/ISO 8601 or RFC 822 (named zones,
     non-English month names); `fallback` (the fetch time) for anything else, and for a time more
@@ -110,7 +158,7 @@ def _parse_date(value: object) -> datetime | None:
     text = str(value).strip()
     if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
         return utc_from_epoch(text)
-    return _iso(text) or _rfc822(text)
+    return _iso(text) or _prose(text) or _rfc822(text)
 
 
 # Zone names RFC 822 does not know (it knows UT, GMT and the US ones), as UTC offsets.

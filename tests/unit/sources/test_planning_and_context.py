@@ -117,6 +117,14 @@ def test_dates_are_parsed_leniently() -> None:
         ("0001-01-01T00:00:00+01:00", None),  # raised OverflowError
         ("9999-12-31T23:59:59-01:00", None),
         (True, None),
+        # Dates as people write them (were the fetch time, or 10:00 UTC for 10:00 EST).
+        ("Monday, March 9, 2026 10:00 AM EST", datetime(2026, 3, 9, 15, 0, tzinfo=UTC)),
+        ("Mar 9th, 2026 at 3pm PST", datetime(2026, 3, 9, 23, 0, tzinfo=UTC)),
+        ("Sept 3, 2025 11:59 p.m. UTC", datetime(2025, 9, 3, 23, 59, tzinfo=UTC)),
+        ("9 March 2026, 14:05", datetime(2026, 3, 9, 14, 5, tzinfo=UTC)),
+        ("9. März 2026 14:05 MEZ", datetime(2026, 3, 9, 13, 5, tzinfo=UTC)),
+        ("Tuesday, 10 December 2025 12:00 AM", datetime(2025, 12, 10, 0, 0, tzinfo=UTC)),
+        ("December 32, 2025", None),
     ],
 )
 def test_dates_written_by_anyone_never_fail_the_job(value: object, expected: datetime | None) -> None:
