@@ -39,28 +39,46 @@ _CUES: dict[str, dict[str, str]] = {
         r"doubled (?:the|its|their) price|leaving|crash(?:ed|es|ing)?\b|(?:is|are|was|went) down\b|"
         r"(?:so|super|really|too|painfully|extremely|very|incredibly) slow\b|never again|on hold for|hung up on|"
         r"(?:price|pricing|prices|plan) (?:just |has |have )?(?:doubled|tripled|went up|increased)|"
-        r"duplicat\w* (?:files|photos|folders|copies|entries)|keeps? (?:creating|deleting|duplicating|losing|dropping))",
+        r"duplicat\w* (?:files|photos|folders|copies|entries)|keeps? (?:creating|deleting|duplicating|losing|dropping)|"
+        r"stuck (?:on|at|in)|froze|(?:nobody|no one|no-one)(?: \w+){0,3} (?:answers|answered|replies|replied|responds|"
+        r"responded|picks up|could help|can help|helped)|never ordered|(?:charging|charged|billing|billed) me|"
+        r"switch(?:es|ing)? (?:itself )?off|ate (?:my|all|our)|anyone else (?:having|getting|seeing|experiencing)|"
+        r"is (?:this|that|it) (?:normal|expected)|supposed to do that|how is (?:this|that) (?:even )?legal|"
+        r"how hard (?:can|could|is) it|who (?:designed|thought|decided|approved)|throttl\w+|snapped|"
+        r"stopped (?:syncing|charging|turning on)|wrong (?:item|order|amount|charge))",
         "de": r"(?:funktioniert nicht|geht nicht|kein(?:e)? antwort|erstattung|zuruckerstatt\w*|kundig\w*|"
         r"ausfall|abgesturzt|verloren|geloscht|beschwerde|unverschamt|frechheit|abzocke|katastroph\w*|"
         r"preiserhohung|seit tagen|seit wochen|schon wieder|enttausch\w*|schlecht\w*|kaputt|fehler|"
         r"abgebucht|reagiert nicht|\bfehl\b|keine synchronisation|wieder kein\w*|"
-        r"(?:so|zu|extrem|super|total|mega) langsam)",
+        r"(?:so|zu|extrem|super|total|mega) langsam|sturzt\w*\b.{0,40}\bab\b|bitte (?:fixen|beheben|reparieren|korrigieren)|"
+        r"standig|reicht'?s\b|es reicht|welche[rs]? (?:depp|idiot|genie)|wer hat (?:sich )?(?:das|entschieden|ausgedacht)|"
+        r"berechnet|klemmt|hangt (?:bei|seit|schon)|friert|eingefroren|gesperrt|schaltet sich\b.{0,20}\bab\b|"
+        r"falsch\w*|dauert\b.{0,40}(?:tage|wochen|stunden|monate)\b|selbst schuld)",
         "es": r"(?:no funciona|no sirve|sin respuesta|nadie responde|reembolso|devolu\w+|cancel\w+|caid[oa]|"
         r"(?:perd|borr)\w+ (?:mis|todos|todo)|queja|reclam\w+|estafa|vergonzoso|inaceptable|subida de precio|"
         r"otra vez|desde hace|pesim\w+|horrible|decepcion\w*|fatal|falla\w*|error|"
         r"dos veces|no (?:me )?devuelv\w+|no sincroniza|no consigo|verguenza|subio los precios|"
-        r"(?:muy|demasiado|super) lent[oa]|lentisim[oa])",
+        r"(?:muy|demasiado|super) lent[oa]|lentisim[oa]|se apaga|(?:me )?sigue (?:borrando|cobrando|fallando|sin)|"
+        r"alguien mas (?:tiene|le pasa|con)|le pasa a alguien|problemas? (?:para|con|al)\b|bloque\w+|"
+        r"\bfri[oa]s?\b|horas? (?:de )?tarde|con retraso|llego tarde|no vuelvo|se (?:me )?(?:ha )?(?:rompe|rompio|roto|estropeo)|"
+        r"tarda\w* (?:\w+ )?(?:dias|semanas|horas|mucho)|esperando|esperar \d+ (?:minutos|horas|dias)|"
+        r"ya no se que hacer|hart[oa] de|que funcionara|no (?:me )?deja\b)",
         "fr": r"(?:ne fonctionne pas|ne marche pas|marche plus|aucune reponse|pas de reponse|rembourse\w*|resili\w+|"
         r"en panne|(?:perdu|supprime|efface) (?:mes|tous|toutes)|plainte|reclamation|arnaque|inadmissible|inacceptable|"
         r"hausse de prix|encore une fois|depuis des|nul(?:le)?|horrible|decu|decevant|bug\w*|erreur|"
         r"deux fois|ne repond|ne synchronise|impossible de|galere|panne|scandal\w*|augmente ses prix|"
-        r"(?:trop|super|tellement|hyper) lent(?:e|s|es)?\b|plante|plantage|insupportable)",
-        "ru": r"(?:не работает|не могу|нет ответа|не отвечает|верните|возврат|отмен\w+|упал|лежит|сбой|"
+        r"(?:trop|super|tellement|hyper) lent(?:e|s|es)?\b|plante|plantage|insupportable|s'eteint|c'est normal|"
+        r"plus jamais|froide?s?\b|de retard|en retard|qui a eu l'idee|bloque|toujours pas|ne (?:s'allume|charge) plus)",
+        "ru": r"(?:не работает|не могу(?! не)|нет ответа|не отвечает|верните|возврат|отмен\w+|упал|лежит|сбой|"
         r"потерял\w*|удалил\w*|жалоб\w*|претензи\w+|обман\w*|мошенн\w+|безобрази\w+|подорожа\w+|опять|уже (?:неделю|несколько)|"
         r"ужасн\w+|кошмар|разочаров\w+|сломал\w*|дважды|молчит|не синхрониз\w+|позор|поднял\w* цены|"
-        r"(?:очень|слишком|жутко) медленн\w*|тормозит)",
+        r"(?:очень|слишком|жутко) медленн\w*|тормозит|удаля\w+|выключа\w+|перестал\w*|у кого (?:еще |тоже )?так|"
+        r"\bбрак\b|больше никогда|заблокир\w+|холодн\w+|опоздан\w+|достал[оаи]?\b|кто (?:вообще )?додумал\w+|"
+        r"шаблон\w+|жрет|не (?:приходит|пришл\w+|включается)|зависа\w+|\bзавис\w*|глюч\w+)",
         "ja": r"(?:できない|できません|使えない|つながらない|繋がらない|返金|解約|障害|落ちて|不具合|消えた|"
-        r"返信がない|返事がない|対応が|最悪|ひどい|酷い|困って|値上げ|不満|がっかり|エラー|遅い|遅すぎ)",
+        r"返信がない|返事がない|対応が|最悪|ひどい|酷い|困って|値上げ|不満|がっかり|エラー|遅い|遅すぎ|"
+        r"(?:し|でき|使え|動か)なく(?:なり|なっ)|(?:同期|保存|表示|反映)され(?:ない|ません)|切れてしま|初期不良|同じ症状|落ちます|落ちる|直してください|"
+        r"反応しません|反応しない|まだ返信|返信がありません|にくくなって|かかるんですか|壊れ|故障|てしまいま)",
     },
     "purchase_intent": {
         "en": r"\b(?:buy(?:ing)?|purchas\w+|subscrib\w+|sign(?:ing)? up|upgrade to|switch(?:ing)? to|"
@@ -80,32 +98,44 @@ _CUES: dict[str, dict[str, str]] = {
         "en": r"\b(?:recommend\w*|suggest\w*|which (?:\w+ )*(?:should|would|do) (?:i|we|you)|"
         r"what(?:'s| is) the best|best (?:\w+ ){0,3}for|any (?:good )?(?:alternatives?|options?)|"
         r"alternatives?|looking for (?:a|an|some)|advice on|vs\.?|versus|worth it|"
-        r"any (?:experiences?|thoughts|reviews|opinions|feedback))\b",
+        r"any (?:experiences?|thoughts|reviews|opinions|feedback)|which (?:\w+ ){0,3}to (?:buy|get|choose|pick|go with)|"
+        r"should i (?:switch|get|buy|go with|choose|pick|move)|(?:what|which) (?:\w+ ){0,3}(?:do|would) you (?:use|recommend|suggest))\b",
         "de": r"(?:empfehl\w+|empfiehlt|welche[rsnm]? .*(?:soll|sollte|nehmen)|alternative\w* zu|"
-        r"was ist (?:der|die|das) beste|erfahrungen mit|taugt|lohnt sich|suche (?:ein|eine|einen))",
+        r"was ist (?:der|die|das) beste|erfahrungen mit|taugt|lohnt sich|suche (?:ein|eine|einen)|"
+        r"welche[rsnm]? .*(?:nutzt|nehmt|kaufen|empfehlt|verwendet)|was (?:nutzt|nehmt|empfehlt) ihr)",
         "es": r"(?:recomienda\w*|recomendaci\w+|que .*me recomiendan|cual .*(?:deberia|conviene|elegir)|"
-        r"alternativa\w* a|el mejor .*para|la mejor .*para|opiniones sobre|vale la pena|busco (?:un|una))",
+        r"alternativa\w* a|el mejor .*para|la mejor .*para|opiniones sobre|vale la pena|busco (?:un|una)|recomend\w+|"
+        r"que (?:\w+ ){1,3}(?:comprar|elegir|contratar)\b|que tal (?:es|son|va|funciona))",
         "fr": r"(?:recommand\w+|conseill\w+|quel(?:le)? .*(?:choisir|prendre)|alternative\w* a|"
-        r"le meilleur .*pour|la meilleure .*pour|avis sur|vaut le coup|cherche (?:un|une))",
+        r"le meilleur .*pour|la meilleure .*pour|avis sur|vaut le coup|cherche (?:un|une)|quel(?:le)?s? .*acheter|"
+        r"des retours|vos avis|des avis|vos experiences)",
         "ru": r"(?:посоветуйте|порекомендуйте|подскажите|что лучше|какой .*выбрать|какую .*выбрать|"
-        r"альтернатив\w+|стоит ли|отзывы о|ищу (?:хороший|надежный|облачн))",
+        r"альтернатив\w+|стоит ли|отзывы о|ищу (?:хороший|надежный|облачн)|посовету\w+|порекоменду\w+|"
+        r"как(?:ой|ую|ое|ие) .*купить)",
         "ja": r"(?:おすすめ(?:は|を|の|ありますか|教えて)|オススメ(?:は|を|の)|お勧め(?:は|を)|どれがいい|"
-        r"どこがいい|何がいい|比較|代わり|乗り換え先|どっちがいい)",
+        r"どこがいい|何がいい|比較|代わり|乗り換え先|どっちがいい|(?:おすすめ|オススメ|お勧め)ですか|どの.{0,10}(?:おすすめ|いい))",
     },
     "praise": {
         "en": r"\b(?:love|loving|awesome|amazing|great job|kudos|shout[- ]?out|thank(?:s| you)|lifesaver|"
         r"impressed|fantastic|excellent|brilliant|rock-?solid|flawless|best (?:service|support|backup)|"
         r"highly recommend|well done|nailed it|nice (?:write-?up|work|job)|"
-        r"(?:can'?t|cannot) (?:recommend|thank) (?:\w+ ){0,4}enough|could(?:n'?t| not) be happier)\b",
+        r"(?:can'?t|cannot) (?:recommend|thank) (?:\w+ ){0,4}enough|could(?:n'?t| not) be happier|slick|paid off|"
+        r"rock solid|reliable|happy with|pleased|(?:would|will) (?:buy|recommend) (?:it |them )?again|no complaints|"
+        r"(?:so|very|really|super) (?:kind|helpful|friendly|polite)|helpful)\b",
         "de": r"(?:danke|super|toll|klasse|genial|hervorragend|begeistert|top|grossartig|lob|empfehle|"
-        r"zufrieden|spitze|vielen dank)",
+        r"zufrieden|spitze|vielen dank|respekt|\bbeste[rnms]?\b|gefallt mir|wieder kaufen|\bfreundlich|\bzuverlassig|"
+        r"empfehlenswert|sehr (?:gut|schnell))",
         "es": r"(?:gracias|genial|excelente|increible|me encanta|encanta|maravill\w+|recomiendo|"
-        r"fantastic\w+|satisfech\w+|de lujo|bravo|nada mal|el mejor|la mejor)",
+        r"fantastic\w+|satisfech\w+|de lujo|bravo|nada mal|el mejor|la mejor|impecable|amable|lo mejor|un diez|"
+        r"asi se hace|es mejor que|sin (?:ningun )?problemas?|ningun problema|me salvo|no me canso de recomendar)",
         "fr": r"(?:merci|genial|excellent|super|bravo|top|j'adore|adore|impeccable|parfait|nickel|"
-        r"recommande|ravi|satisfait|pas mal du tout|le meilleur|la meilleure)",
+        r"recommande|ravi|satisfait|pas mal du tout|le meilleur|la meilleure|aucun souci|ne regrette rien|"
+        r"ne peux que recommander|impec|au top|rien a redire)",
         "ru": r"(?:спасибо|отличн\w+|супер|класс|молодц\w+|рекомендую|доволен|довольн\w+|лучш\w+|"
-        r"великолепн\w+|круто|благодар\w+|неплох\w+|в восторге)",
-        "ja": r"(?:ありがとう|最高|素晴らしい|すばらしい|神|助かり|助かっ|感謝|満足|便利|優秀|大好き)",
+        r"великолепн\w+|круто|благодар\w+|неплох\w+|в восторге|(?<!не)вежлив\w+|респект|не пожалел|без проблем|"
+        r"ни одного сбоя|не могу не порекомендовать)",
+        "ja": r"(?:ありがとう|最高|素晴らしい|すばらしい|神|助かり|助かっ|感謝|満足|便利|優秀|大好き|おすすめです|"
+        r"トラブルなし|悪くない|買ってよかった|親切|楽しみ|丁寧|快適|よかった)",
     },
 }
 

@@ -48,10 +48,22 @@ _NEGATORS: dict[str, frozenset[str]] = {
         )
     ),
     "de": frozenset(_words("nicht kein keine keinen keinem keiner nie niemals nichts ohne kaum")),
-    "es": frozenset(_words("no nunca jamas ni tampoco nada sin nadie")),
+    "es": frozenset(_words("no nunca jamas ni tampoco nada sin nadie ningun ninguna ninguno")),
     "fr": frozenset(_words("ne pas jamais rien aucun aucune sans ni guere")),
     "ru": frozenset(_words("не нет ни никогда ничего без нельзя")),
 }
+# Negators whose reach is a whole verb phrase ("never had a single problem", "nunca he tenido
+# un problema", "nobody at reception could help"): four words instead of three.
+_LONG_NEGATORS = frozenset(
+    _words("never nobody nunca jamas nadie jamais personne nie niemals niemand никогда никто")
+)
+# "can't not recommend", "не могу не порекомендовать": two negations around a modal cancel out.
+_MODALS = frozenset(_words("can could могу можно puedo peux kann"))
+# "I wouldn't say it's great", "can't call it good": the opinion a few words on is negated.
+_NEG_FRAMES = frozenset(_words("say call"))
+# A sentence that asks for a recommendation without a question mark ("Busco la mejor copia
+# de seguridad", "Looking for the best backup"): its positive words ask, they do not praise.
+_REQUEST_OPENERS = frozenset(_words("busco looking cherche suche ищу посоветуйте подскажите"))
 _BOOSTERS: dict[str, dict[str, float]] = {
     "en": dict.fromkeys(
         _words(
@@ -85,7 +97,8 @@ _CONTRAST: dict[str, frozenset[str]] = {
 }
 _SARCASM = re.compile(
     r"(?:^|\W)(?:yeah,? right|oh,? great|just great|thanks a lot|thanks for nothing|what a surprise|"
-    r"slow clap|love that for me|/s\b|na toll|ganz toll|vielen dank auch|klar doch|"
+    r"slow clap|love that for (?:me|us)|/s\b|na toll|ganz toll|vielen dank auch|klar doch|warum auch nicht|"
+    r"zahlen ja gern|ach wie sch[oö]n|danke f[uü]r nichts|(?:five|5) stars?\b.{0,60}\bif you (?:enjoy|like|love)|"
     r"s[ií], claro|gracias por nada|qu[eé] maravilla|"
     r"merci du cadeau|bravo,? vraiment|c['’]est le pompon|"
     r"ну спасибо|ага,? конечно|спасибо,? блин|ну супер|"
@@ -370,7 +383,8 @@ _ENDS = frozenset(".!?…？！。")
 
 
 def _in_question(tokens: list[str]) -> list[bool]:
-    """Per token: whether its sentence ends with a question mark."""
+    """Per token: whether its sentence ends with a question mark, or opens by asking for a
+    recommendation ("Busco la mejor…", "Looking for the best…")."""
     flags = [False] * len(tokens)
     question = False
     for i in range(len(tokens) - 1, -1, -1):
@@ -378,6 +392,15 @@ def _in_question(tokens: list[str]) -> list[bool]:
         if tok in _ENDS:
             question = tok == "?" or tok == "？"
         flags[i] = question
+    start = 0
+    for i, tok in enumerate(tokens):
+        if tok in _ENDS:
+            start = i + 1
+        elif tok in _REQUEST_OPENERS and i - start <= 2:
+            end = i
+            while end < len(tokens) and tokens[end] not in _ENDS:
+                flags[end] = True
+                end += 1
     return flags
 
 
@@ -395,7 +418,11 @@ def _score_spaced(text: str, language: str) -> float:
     total_phrases = 0.0
     after = False
     clause = 0  # negation and boosters do not reach across punctuation
-    question = _in_question(tokens) if "?" in tokens or "？" in tokens else None
+    question = (
+        _in_question(tokens)
+        if "?" in tokens or "？" in tokens or not _REQUEST_OPENERS.isdisjoint(tokens)
+        else None
+    )
     codes = t.codes(tokens)
     mods = t.mods
     for i in compress(range(len(tokens)), codes):
@@ -420,7 +447,8 @@ def _score_spaced(text: str, language: str) -> float:
         if i and tokens[i - 1] == "super":
             scale += _BOOST
         negated = False
-        for back in (1, 2, 3):
+        negations = 0
+        for back in (1, 2, 3, 4):
             if i - back < clause:
                 break
             before = codes[i - back]
@@ -429,12 +457,24 @@ def _score_spaced(text: str, language: str) -> float:
                 # thanks" negates "lost", not "thanks".
                 break
             m = mods.get(tokens[i - back])
+            if back == 4:
+                if m is not None and m[0] and tokens[i - back] in _LONG_NEGATORS:
+                    negated = True
+                break
             if m is not None:
                 if m[0]:
                     negated = True
+                    negations += 1
                 b = m[1]
                 if b is not None:
                     scale += b if back == 1 else b * (0.95 if back == 2 else 0.9)
+        if negations >= 2 and _cancelled(tokens, i, mods):
+            negated = False
+        elif not negated and language == "en":
+            negated = _framed(tokens, i, clause, mods)
+        if negated and language == "fr" and "que" in tokens[max(clause, i - 3) : i]:
+            # "je ne peux que recommander": ne … que means only, not not.
+            negated = False
         # French: "ne ... pas" puts "pas" after the verb ("je n'aime pas").
         if language == "fr" and i + 1 < len(tokens) and tokens[i + 1] in ("pas", "jamais", "plus", "rien"):
             negated = True
@@ -459,6 +499,31 @@ def _score_spaced(text: str, language: str) -> float:
         else:
             total_before += v
     return total_before + total_after * (1.5 if after else 1.0) + total_phrases
+
+
+def _cancelled(tokens: list[str], i: int, mods: dict[str, tuple[bool, float | None]]) -> bool:
+    """Whether the word at `i` follows negation, modal, negation ("can't not recommend",
+    "не могу не порекомендовать")."""
+    if i < 2 or not _negates(tokens[i - 1], mods):
+        return False
+    modal = tokens[i - 2]
+    if modal in ("can't", "cant", "cannot", "couldn't", "couldnt"):
+        return True
+    return i >= 3 and modal in _MODALS and _negates(tokens[i - 3], mods)
+
+
+def _negates(tok: str, mods: dict[str, tuple[bool, float | None]]) -> bool:
+    m = mods.get(tok)
+    return m is not None and m[0]
+
+
+def _framed(tokens: list[str], i: int, clause: int, mods: dict[str, tuple[bool, float | None]]) -> bool:
+    """Whether "wouldn't say" / "can't call" opens the clause part before the word at `i`
+    ("I wouldn't say Acme Cloud is great")."""
+    for k in range(i - 1, max(clause, i - 6) - 1, -1):
+        if tokens[k] in _NEG_FRAMES:
+            return k > clause and _negates(tokens[k - 1], mods)
+    return False
 
 
 _EXHAUSTLESS = frozenset(("recommend", "thank", "praise", "stress"))
@@ -600,15 +665,16 @@ _DAMAGE: dict[str, frozenset[str]] = {
     "en": _frozen(
         "deleted wiped erased lost gone vanished disappeared missing down outage outages crashed crashes "
         "broke broken failed fails corrupted charged overcharged double-charged locked banned suspended "
-        "ignored leaked hacked stuck offline bricked throttled cancelled canceled"
+        "ignored leaked hacked stuck offline bricked throttled cancelled canceled wiping deleting erasing "
+        "losing removed"
     ),
     "de": _frozen(
         "geloscht verloren weg ausgefallen ausfall abgesturzt absturz gesperrt abgebucht kaputt offline "
-        "verschwunden futsch down"
+        "verschwunden futsch down ignoriert"
     ),
     "es": _frozen(
         "borro borrado borrados borradas borraron elimino eliminado eliminados perdi perdido perdidos "
-        "caido caida cobraron cobrado bloqueado bloquearon desaparecido desaparecieron roto"
+        "caido caida cobraron cobrado bloqueado bloquearon desaparecido desaparecieron roto bloquear"
     ),
     "fr": _frozen(
         "supprime supprimes supprimees efface effaces perdu perdus panne plante bloque debite disparu "
@@ -620,8 +686,11 @@ _DAMAGE: dict[str, frozenset[str]] = {
     ),
 }
 _RESOLVED: dict[str, frozenset[str]] = {
-    "en": _frozen("fixed resolved restored recovered solved saved rescued refunded helped ended resumed"),
-    "de": _frozen("behoben repariert wiederhergestellt gerettet gelost erstattet geholfen vorbei"),
+    "en": _frozen(
+        "fixed resolved restored recovered solved saved rescued refunded helped ended resumed fixing restoring "
+        "recovering refunding rescuing saving refund back"
+    ),
+    "de": _frozen("behoben repariert wiederhergestellt gerettet gelost erstattet geholfen vorbei erstattung"),
     "es": _frozen(
         "arreglado arreglaron solucionado solucionaron restaurado recuperado recupere salvo "
         "reembolsaron ayudaron termino terminado"
@@ -631,11 +700,55 @@ _RESOLVED: dict[str, frozenset[str]] = {
 }
 
 
+# A price rise is damage too: a rise verb and a price noun in one clause ("raised prices
+# again", "sube las comisiones", "augmente encore ses frais", "поднял комиссии").
+_RISES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "en": (
+        _frozen("raised raises raising hiked hikes doubled"),
+        _frozen("price prices pricing fees fee plan"),
+    ),
+    "de": (
+        _frozen("erhoht erhohen erhohte verdoppelt hebt"),
+        _frozen("preis preise gebuhren kontofuhrungsgebuhren gebuhr"),
+    ),
+    "es": (
+        _frozen("sube suben subio subieron subir duplico"),
+        _frozen("precio precios comisiones comision cuota"),
+    ),
+    "fr": (_frozen("augmente augmentent augmenter double"), _frozen("prix frais tarifs tarif abonnement")),
+    "ru": (
+        _frozen("поднял подняли повысил повысили подняла"),
+        _frozen("цены цену комиссии комиссию тарифы тариф"),
+    ),
+}
+# "Love how…", "Thanks … for wiping my files": praise whose object is the damage itself.
+_LOVE_HOW = re.compile(
+    r"\b(?:love|loving) (?:how|that|it when)\b|\bme encanta (?:como|que|cuando)\b|"
+    r"\bj'adore (?:comment|quand|que)\b|\bich liebe es\b|\bобожаю,? (?:как|когда)\b"
+)
+_THANKS_FOR = frozenset(_words("thanks thank gracias danke merci спасибо"))
+_FOR = frozenset(_words("for por fur pour за"))
+
+
+def _damaging(clause: list[str], language: str) -> bool:
+    if not _DAMAGE[language].isdisjoint(clause):
+        return True
+    rises, prices = _RISES[language]
+    return not rises.isdisjoint(clause) and not prices.isdisjoint(clause)
+
+
 def _ironic_verdict(tokens: list[str], language: str) -> bool:
     """Whether a short clause of nothing but stock praise sits beside a clause that reports
-    damage: "Acme Cloud deleted my files. Great job." (see _VERDICTS)."""
+    damage: "Acme Cloud deleted my files. Great job." (see _VERDICTS); or the praise is for the
+    damage itself ("Love how they raised prices again", "Thanks for wiping my files")."""
     verdicts = _VERDICTS[language]
-    if verdicts.isdisjoint(tokens) or _DAMAGE[language].isdisjoint(tokens):
+    if (
+        verdicts.isdisjoint(tokens)
+        and _THANKS_FOR.isdisjoint(tokens)
+        and not _LOVE_HOW.search(" ".join(tokens))
+    ):
+        return False
+    if not _damaging(tokens, language):
         return False
     t = _tables(language)
     if not t.contrast.isdisjoint(tokens) or not _RESOLVED[language].isdisjoint(tokens):
@@ -651,6 +764,14 @@ def _ironic_verdict(tokens: list[str], language: str) -> bool:
             clauses[-1].append(tok)
     if not clauses[-1]:
         clauses.pop()
+    for clause in clauses:
+        if _negated(clause, t.negators) or not _damaging(clause, language):
+            continue
+        if _LOVE_HOW.search(" ".join(clause)):
+            return True
+        thanks = [k for k, tok in enumerate(clause) if tok in _THANKS_FOR]
+        if thanks and not _FOR.isdisjoint(clause[thanks[0] + 1 :]):
+            return True  # "thanks Acme for wiping my folder"
     for k, clause in enumerate(clauses):
         if not 1 <= len(clause) <= 5 or verdicts.isdisjoint(clause):
             continue
@@ -661,7 +782,7 @@ def _ironic_verdict(tokens: list[str], language: str) -> bool:
         ):
             continue
         for near in clauses[max(0, k - 1) : k] + clauses[k + 1 : k + 2]:
-            if not _DAMAGE[language].isdisjoint(near) and not _negated(near, t.negators):
+            if _damaging(near, language) and not _negated(near, t.negators):
                 return True
     return False
 
@@ -697,6 +818,12 @@ _SARCASM_CUES = frozenset(
         "ну",
         "ага",
         "спасибо",
+        "warum",
+        "zahlen",
+        "ach",
+        "danke",
+        "five",
+        "5",
     ]
 )
 _SARCASM_SYMBOLS = ("さすが", "ありがとうございますね", "笑えない", "皮肉", "🙄", "😒", "🙃")
@@ -713,7 +840,12 @@ _SARCASM_LITERALS = (
     "thanks for nothing",
     "what a surprise",
     "slow clap",
-    "love that for me",
+    "love that for ",
+    "warum auch nicht",
+    "zahlen ja gern",
+    "wie sch",
+    " nichts",
+    "if you ",
     "/s",
     "na toll",
     "ganz toll",
