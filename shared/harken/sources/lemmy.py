@@ -26,6 +26,7 @@ from harken.sources.normalize import (
 from harken.text import markdown_to_text
 
 SOURCE = "lemmy"
+DEFAULT_INSTANCE = "https://lemmy.world"
 
 
 def _author(creator: dict[str, Any], deleted: bool) -> str | None:
@@ -145,7 +146,7 @@ async def _site(http: Any, ctx: Any, base: str, headers: dict[str, str]) -> tupl
 
 
 async def fetch(job: FetchJob, cursor: Cursor, http: Any, ctx: Any, now: datetime) -> FetchResult:
-    base = instance_base(job, ctx)
+    base = instance_base(job, ctx, SOURCE, DEFAULT_INSTANCE)
     headers = {}
     token = ctx.credential("HARKEN_LEMMY_TOKEN")
     if token:

@@ -68,12 +68,13 @@ def parse_statuses(data: Any, now: datetime, instance_host: str | None = None) -
     return items
 
 
-def instance_base(job: FetchJob, ctx: Any) -> str:
-    instance = str(job.source.get("instance") or DEFAULT_INSTANCE).strip()
+def instance_base(job: FetchJob, ctx: Any, source: str = SOURCE, default: str = DEFAULT_INSTANCE) -> str:
+    """The watch's instance (scheme and host), or the source's HARKEN_<SOURCE>_BASE_URL override."""
+    instance = str(job.source.get("instance") or default).strip()
     if "://" not in instance:
         instance = "https://" + instance
     parts = urlsplit(instance)
-    return ctx.base_url(SOURCE, f"{parts.scheme}://{parts.netloc}")
+    return ctx.base_url(source, f"{parts.scheme}://{parts.netloc}")
 
 
 def _advanced(cursor: Cursor, data: list[Any], min_id: Any) -> Cursor:

@@ -220,6 +220,22 @@ def test_lemmy_maps_languages_via_site_once(server: LocalServer) -> None:
     assert outcomes[0].result is not None and outcomes[0].result.items[0].language == "en"
 
 
+def test_lemmy_follows_its_own_base_url_override(server: LocalServer) -> None:
+    """HARKEN_LEMMY_BASE_URL replaces the watch's instance (it took Mastodon's override)."""
+    server.routes["/api/v3/search"] = Reply(body=fixture_bytes("lemmy_search.json"))
+    server.routes["/api/v3/site"] = Reply(body=b'{"all_languages": []}')
+    source = {"type": "lemmy", "instance": "https://lemmy.world"}
+    ctx = make_ctx(server.base_url, base_urls={"lemmy": server.base_url})
+    [outcome] = run([(job(source, "a"), Cursor())], ctx)
+    assert outcome.result is not None and len(outcome.result.items) == 4
+    mastodon_only = make_ctx(
+        server.base_url, base_urls={"mastodon": server.base_url}, timeout=0.5, max_wait=0.01
+    )
+    before = len(server.requests)
+    run([(job(source, "a"), Cursor())], mastodon_only)
+    assert len(server.requests) == before  # went to lemmy.world (unreachable here), not to Mastodon's
+
+
 def test_lobsters_is_filtered_on_terms(server: LocalServer) -> None:
     server.routes["/newest.json"] = Reply(body=fixture_bytes("lobsters_newest.json"))
     [outcome] = run(
