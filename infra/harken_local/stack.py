@@ -194,8 +194,8 @@ class LocalStack:
         env["HARKEN_DELIVERY_DLQ_URL"] = self.resources.queues.get("DeliveryDLQ", "")
         # an operator's own settings win over the template's (e.g. HARKEN_SENDER_EMAIL)
         for key, value in env.items():
-            if key == "HARKEN_SENDER_EMAIL" and os.environ.get(key):
-                continue
+            if os.environ.get(key) and (key == "HARKEN_SENDER_EMAIL" or value == ""):
+                continue  # HARKEN_SENDER_EMAIL, HARKEN_USER_AGENT...
             os.environ[key] = value
         os.environ["POWERTOOLS_LOG_LEVEL"] = base_env["POWERTOOLS_LOG_LEVEL"]
         # retries and email grouping on a local scale: seconds rather than minutes
@@ -315,8 +315,26 @@ class LocalStack:
 
         return tick
 
+    def _watch_postponements(self) -> set[str]:
+        """Receipt handles whose visibility a function set itself (the notifier's retry backoff):
+        the poller must not shorten it, as Lambda would not."""
+        from harken.store import aws
+
+        handles: set[str] = getattr(self, "_postponed", set())
+        if not hasattr(self, "_postponed"):
+            self._postponed = handles
+
+            def note(params: dict[str, Any], **_: Any) -> None:
+                if params.get("ReceiptHandle"):
+                    handles.add(params["ReceiptHandle"])
+
+            aws.client("sqs").meta.events.register("before-parameter-build.sqs.ChangeMessageVisibility", note)
+        return handles
+
     def _sqs_poller(self, fn: LocalFunction, props: dict[str, Any]) -> Callable[[], None]:
         from harken.store import aws
+
+        postponed = self._watch_postponements()
 
         queue = str(ref_name(props["Queue"]))
         url = self.resources.queues[queue]
@@ -359,6 +377,9 @@ class LocalStack:
                 failed = {r["messageId"] for r in records}
             for m in got:
                 if m["MessageId"] in failed:
+                    if m["ReceiptHandle"] in postponed:
+                        postponed.discard(m["ReceiptHandle"])  # the function chose when to retry
+                        continue
                     # Lambda leaves a failed record invisible for the queue's visibility timeout;
                     # locally a short delay keeps redelivery (and the redrive to the DLQ) observable.
                     sqs.change_message_visibility(
@@ -367,6 +388,7 @@ class LocalStack:
                         VisibilityTimeout=int(self.retry_seconds),
                     )
                 else:
+                    postponed.discard(m["ReceiptHandle"])
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
         return poll

@@ -284,3 +284,43 @@ def test_poison_message_ends_in_dlq_and_does_not_block_others(stack: Stack, feed
 
     dead = wait_for(in_dlq, timeout=40)
     assert any(m["Body"] == "{not json" for m in dead)
+
+
+def test_a_webhook_receiver_down_for_a_while_still_gets_each_alert_once(stack: Stack, feed: str) -> None:
+    """The notifier's backoff holds in the local stack too (it reset every failed record to a
+    short fixed delay, so 8 quick failures sent the alert to the DLQ while the receiver was down)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    deliveries: list[str] = []
+    first: list[float] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            first.append(first[0] if first else time.monotonic())
+            up = time.monotonic() - first[0] > 12
+            if up:
+                deliveries.append(self.headers["X-Harken-Delivery"])
+            self.send_response(200 if up else 503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        hook = {"url": f"http://127.0.0.1:{server.server_address[1]}/hook", "format": "json", "secret": "s"}
+        body = watch_body(feed) | {"name": "Receiver down"}
+        body["alerts"] = {"webhooks": [hook], "instant": {"categories": ["reputation"]}}
+        watch = stack.api("POST", "/watches", json=body).json()
+        assert stack.api("POST", f"/watches/{watch['id']}/poll").status_code == 202
+        found = wait_for(lambda: mentions_of(stack, watch["id"]))
+        wait_for(lambda: len(set(deliveries)) >= len(found) or None, timeout=90)
+        time.sleep(3)
+        assert len(deliveries) == len(set(deliveries)) == len(mentions_of(stack, watch["id"]))
+        assert len(first) > len(found)  # it was down: retried
+    finally:
+        server.shutdown()
