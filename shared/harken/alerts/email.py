@@ -30,6 +30,11 @@ _CONTROL = re.compile(
 _SPACE = re.compile(r"\s+")
 _CATEGORY_WORDS = {"reputation": "reputation", "crowd_marketing": "crowd-marketing", "smm": "SMM"}
 
+# Headers are not folded: a Subject of one line stays one line for every reader (folded at 78
+# characters, a parser keeping the raw header saw "Subject:\r\n [Harken]…"). Subjects are capped
+# well under the 998-character line limit.
+_POLICY = SMTP.clone(max_line_length=998)
+
 
 @dataclass
 class RenderedEmail:
@@ -319,7 +324,7 @@ def build_mime(
     headers: dict[str, str] | None = None,
 ) -> bytes:
     """The multipart/alternative (text + HTML) message as bytes for SES send_raw_email."""
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=_POLICY)
     msg["Subject"] = one_line(rendered.subject, SUBJECT_MAX * 2)
     msg["From"] = sender
     msg["To"] = ", ".join(to)

@@ -29,6 +29,10 @@ def test_instant_email_has_text_and_html_with_everything_needed_to_act() -> None
     msg = _parse(raw)
 
     assert msg["Subject"] == "[Harken] Acme Cloud: negative reputation mention on reddit - Acme Cloud is down"
+    # Not folded either: the raw header is one line, whatever parser reads it.
+    raw_subject = next(line for line in raw.split(b"\r\n") if line.startswith(b"Subject:"))
+    assert raw_subject == b"Subject: " + msg["Subject"].encode()
+    assert email.message_from_bytes(raw)["Subject"] == msg["Subject"]
     assert msg["Reply-To"] == "support@example.com"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
