@@ -217,6 +217,21 @@ def body_problem(event: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
     return None
 
 
+# Media types clients put on JSON without being asked (curl -d, urllib, some form libraries).
+_JSON_BY_ACCIDENT = frozenset({"application/x-www-form-urlencoded", "text/plain"})
+
+
+def _is_json(event: dict[str, Any]) -> bool:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded") or not body.lstrip().startswith(("{", "[")):
+        return False
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 def _media_type_problem(event: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
     """415 for a body sent as anything but JSON (a form, multipart, text); no media type is taken
     as JSON. Media types are case-insensitive: "APPLICATION/JSON" is rewritten for the resolver."""
@@ -226,6 +241,8 @@ def _media_type_problem(event: dict[str, Any]) -> tuple[int, dict[str, Any]] | N
             continue
         value = str(headers[name] or "")
         media = value.split(";", 1)[0].strip().lower()
+        if media in _JSON_BY_ACCIDENT and _is_json(event):
+            media = "application/json"  # `curl -d '{…}'` labels JSON a form: take what it is
         if (
             media
             and media != "application/json"
@@ -237,7 +254,7 @@ def _media_type_problem(event: dict[str, Any]) -> tuple[int, dict[str, Any]] | N
                 "body",
             )
         if media and value != media:
-            headers[name] = "application/json"
+            headers[name] = "application/json"  # the resolver reads JSON by this header
         multi = event.get("multiValueHeaders") or {}
         for multi_name in list(multi):
             if multi_name.lower() == "content-type":

@@ -32,21 +32,29 @@ def test_bodies_no_parser_takes_are_400(api: Any, body: str, message: str) -> No
 
 
 @pytest.mark.parametrize(
-    "content_type",
+    ("content_type", "body"),
     [
-        "multipart/form-data",
-        "multipart/form-data; boundary=x",
-        "application/x-www-form-urlencoded",
-        "text/plain",
+        ("multipart/form-data", json.dumps(WATCH)),
+        ("multipart/form-data; boundary=x", json.dumps(WATCH)),
+        ("application/x-www-form-urlencoded", "name=Acme&terms=x"),
+        ("text/plain", "name: Acme"),
+        ("application/xml", "<watch/>"),
     ],
 )
-def test_a_body_that_is_not_json_is_415(api: Any, content_type: str) -> None:
+def test_a_body_that_is_not_json_is_415(api: Any, content_type: str, body: str) -> None:
     """multipart without a boundary was a 500; a form was parsed as a form (a multipart note=x
     PATCH succeeded)."""
-    response = _post_raw(api, json.dumps(WATCH), content_type)
+    response = _post_raw(api, body, content_type)
     assert response.status == 415, response.text
     assert response.json()["error"]["field"] == "body"
     assert content_type.split(";")[0] in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain; charset=utf-8"])
+def test_json_sent_as_a_form_or_text_is_taken_as_json(api: Any, content_type: str) -> None:
+    """`curl -d '{…}'` labels its JSON a form (the README's own example got a 415)."""
+    response = _post_raw(api, json.dumps(WATCH), content_type)
+    assert response.status == 201, response.text
 
 
 @pytest.mark.parametrize("content_type", ["APPLICATION/JSON", "application/json; charset=UTF-8", None])
