@@ -70,10 +70,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             metrics.add_metric(name="ItemsFetched", unit=MetricUnit.Count, value=r.items)
             if r.status != "ok":
                 metrics.add_metric(name=f"Fetch_{r.status}", unit=MetricUnit.Count, value=1)
-                # a job waiting out its backoff or a source without credentials is expected news
-                log = logger.info if r.status in ("backoff", "skipped") else logger.warning
+                # A job waiting out its backoff is expected news. A source skipped for want of
+                # credentials is the operator's to fix: a warning, once a day per job (its backoff).
+                log = logger.info if r.status == "backoff" else logger.warning
                 log(
-                    "source did not deliver",
+                    "source skipped: " + (r.error or "")
+                    if r.status == "skipped"
+                    else "source did not deliver",
                     extra={"job": r.job.key, "status": r.status, "error": r.error, "failures": r.failures},
                 )
     return {"batchItemFailures": failures}
