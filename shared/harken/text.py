@@ -113,14 +113,41 @@ def unescape_entities_strict(value: str) -> str:
     return _ENTITY.sub(lambda m: html.unescape(m.group(0)), value)
 
 
+# Markdown marks that are not text: fences, headings, quotes, emphasis, inline code, links and
+# images (the link's address is kept in brackets after its text), horizontal rules.
+_MD_FENCE = re.compile(r"^[ \t]*(?:```|~~~)[^\n]*$", re.MULTILINE)
+_MD_LINE_MARK = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|(?:>[ \t]?)+)", re.MULTILINE)
+_MD_RULE = re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.MULTILINE)
+_MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_EM = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])")
+_MD_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_MD_CODE = re.compile(r"`([^`\n]+)`")
+
+
 def markdown_to_text(value: str | None) -> str:
-    """Markdown bodies (GitHub, Lemmy, Reddit selftext): HTML comments and common inline HTML
-    tags removed, entities decoded once, whitespace collapsed. Markdown syntax is kept."""
+    """Markdown bodies (GitHub, Lemmy, Reddit selftext) as plain text: HTML comments and common
+    inline HTML tags removed, entities decoded once, Markdown marks dropped ("**down again**" is
+    "down again", "[the status page](https://…)" is "the status page (https://…)", "### Steps"
+    is "Steps"), whitespace collapsed. The words, code included, stay as written."""
     if not value:
         return ""
     value = _MD_COMMENT.sub(" ", value)
     value = _MD_TAG.sub(" ", value)
-    return normalize_space(html.unescape(value))
+    value = html.unescape(value)  # Reddit writes "&gt;" for a quote's ">"
+    value = _MD_FENCE.sub("", value)
+    value = _MD_RULE.sub("", value)
+    value = _MD_LINE_MARK.sub("", value)
+    value = _MD_IMAGE.sub(lambda m: m.group(1), value)
+    value = _MD_LINK.sub(
+        lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", value
+    )
+    value = _MD_STRONG.sub(lambda m: m.group(2), value)
+    value = _MD_STRIKE.sub(lambda m: m.group(1), value)
+    value = _MD_EM.sub(lambda m: m.group(1), value)
+    value = _MD_CODE.sub(lambda m: m.group(1), value)
+    return normalize_space(value)
 
 
 def cap(value: str | None, limit: int) -> str:

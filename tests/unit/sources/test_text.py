@@ -29,7 +29,20 @@ def test_strict_unescape_leaves_bare_ampersands_in_urls() -> None:
 
 def test_markdown_to_text_keeps_code_generics_but_drops_html_tags() -> None:
     md = "<details><summary>Logs</summary>\r\n\r\n```\nList<String> x\n```\n</details>\n<!-- hidden -->"
-    assert markdown_to_text(md) == "Logs\n```\nList<String> x\n```"
+    assert markdown_to_text(md) == "Logs\nList<String> x"
+
+
+def test_markdown_marks_are_not_text() -> None:
+    """A mention's text is plain text (the contract): "**Acme Cloud**" and "### Describe the bug"
+    reached emails and the API as written."""
+    md = (
+        "### Describe the bug\n**Acme Cloud** deletes files, see [the status page](https://status.example)"
+        "\n&gt; quoted\n`snake_case_name` and a*b*c stay; *emphasis* and ~~struck~~ do not"
+    )
+    assert markdown_to_text(md) == (
+        "Describe the bug\nAcme Cloud deletes files, see the status page (https://status.example)"
+        "\nquoted\nsnake_case_name and a*b*c stay; emphasis and struck do not"
+    )
 
 
 def test_cap_cuts_long_text_with_ellipsis() -> None:
