@@ -1,7 +1,8 @@
 """/mentions: the filtered, paginated listing, one mention, and the handling workflow (PATCH)."""
 
+import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -12,7 +13,7 @@ from harken.api.errors import BadRequest, Conflict, NotFound
 from harken.api.responses import errors, ok
 from harken.api.schemas import IsoDateTime, MentionOut, MentionPage, MentionPatch
 from harken.api.workflow import ConcurrentChange, owned_by, public_view, update_mention
-from harken.models import Category, Intent, Mention, SentimentLabel, Status, as_utc, utcnow
+from harken.models import Category, Intent, Mention, SentimentLabel, SourceType, Status, as_utc, utcnow
 from harken.store.dynamo import mention_from_item
 
 router = Router()
@@ -47,6 +48,10 @@ def check_range(since: datetime | None, until: datetime | None) -> tuple[datetim
     return since, until
 
 
+_SOURCES = get_args(SourceType)
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+
+
 @router.get(
     "/mentions",
     summary="Query mentions, newest first",
@@ -57,7 +62,13 @@ def list_mentions(
     category: Annotated[Category | None, Query()] = None,
     sentiment: Annotated[SentimentLabel | None, Query()] = None,
     intent: Annotated[Intent | None, Query()] = None,
-    source: Annotated[str | None, Query(max_length=50)] = None,
+    source: Annotated[
+        str | None,
+        Query(
+            max_length=50,
+            description="rss, reddit, hackernews, mastodon, bluesky, stackexchange, github, lemmy, lobsters or youtube",
+        ),
+    ] = None,
     language: Annotated[str | None, Query(max_length=20)] = None,
     status: Annotated[Status | None, Query()] = None,
     since: Annotated[IsoDateTime, Query(description="ISO 8601, inclusive")] = None,
@@ -73,6 +84,12 @@ def list_mentions(
     text = " ".join(q_.split()) if q_ else None
     # An empty parameter (`?watch_id=`) means no filter, as if it were absent.
     watch_id, source, language, cursor = watch_id or None, source or None, language or None, cursor or None
+    if source is not None and source not in _SOURCES:
+        raise BadRequest(f"unknown source {source!r}; one of {', '.join(_SOURCES)}", field="source")
+    if language is not None:
+        language = language.strip().lower()
+        if not _LANGUAGE.fullmatch(language):
+            raise BadRequest("language is a language code such as en, ja or de", field="language")
     filters = q.MentionFilters(
         watch_id=watch_id,
         category=category,

@@ -194,6 +194,8 @@ def test_bad_query_parameters_are_400_naming_the_field(api: Any) -> None:
         ({"intent": "nope"}, "intent"),
         ({"status": "done"}, "status"),
         ({"since": "2026-03-02T00:00:00Z", "until": "2026-03-01T00:00:00Z"}, "since"),
+        ({"source": "myspace"}, "source"),  # was 200 with no items
+        ({"language": "english"}, "language"),
     ]
     for query, field in cases:
         response = api.request("GET", "/mentions", key=KEY_A, query=query)
