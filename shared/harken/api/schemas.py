@@ -139,13 +139,22 @@ class MentionPage(BaseModel):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last one")
 
 
+def _never_null(schema: dict[str, Any]) -> None:
+    """An optional field that may not be null: its JSON schema drops the null alternative."""
+    options = [o for o in schema.pop("anyOf", []) if o.get("type") != "null"]
+    if len(options) == 1:
+        schema.update(options[0])
+    elif options:
+        schema["anyOf"] = options
+
+
 class MentionPatch(BaseModel):
     """The handling workflow: move a mention through new → in_progress → handled | ignored, with a
     note and an assignee. Absent fields stay as they are; null clears a note or an assignee."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    status: Status | None = None
+    status: Status | None = Field(default=None, json_schema_extra=_never_null)  # optional, not nullable
     note: str | None = Field(default=None, max_length=5000)
     assignee: str | None = Field(default=None, max_length=200)
 
