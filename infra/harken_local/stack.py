@@ -118,6 +118,12 @@ def parse_api_keys(value: str) -> dict[str, str]:
         key, _, tenant = part.partition(":")
         if not key.strip() or not tenant.strip():
             raise ValueError(f"HARKEN_API_KEYS entry {part!r} is not key:tenant")
+        from harken.cli import TENANT_ID
+
+        if not TENANT_ID.fullmatch(tenant.strip()):
+            raise ValueError(
+                f"HARKEN_API_KEYS: tenant {tenant.strip()!r} must be 1-64 letters, digits, '_', '.', '@' or '-'"
+            )
         keys[key.strip()] = tenant.strip()
     return keys
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -344,17 +346,30 @@ def cmd_watches_poll(api: Api, args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_OK
 
 
-def cmd_keys_create(args: argparse.Namespace, out: IO[str]) -> int:
-    """A new API key for a tenant, stored hashed; printed once and never again."""
-    import secrets
+# A tenant id is part of secret names and log fields: letters, digits and a few marks.
+TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 
+
+def _state(args: argparse.Namespace) -> tuple[Any, str]:
     from harken.store import aws
     from harken.store.dynamo import StateRepo
 
     table_name = args.table or os.environ.get("HARKEN_STATE_TABLE") or "StateTable"
+    return StateRepo(aws.table(table_name)), table_name
+
+
+def cmd_keys_create(args: argparse.Namespace, out: IO[str]) -> int:
+    """A new API key for a tenant, stored hashed; printed once and never again."""
+    import secrets
+
+    if not TENANT_ID.fullmatch(args.tenant):
+        raise CliError(
+            f"tenant {args.tenant!r}: use 1-64 letters, digits, '_', '.', '@' or '-' (starting with a letter or digit)"
+        )
+    repo, table_name = _state(args)
     key = "hk_" + secrets.token_urlsafe(32)
     try:
-        StateRepo(aws.table(table_name)).put_api_key(key, args.tenant, label=args.label or "")
+        repo.put_api_key(key, args.tenant, label=args.label or "")
     except Exception as exc:  # botocore errors: no credentials, no table, …
         raise CliError(f"cannot store the key in {table_name}: {exc}") from exc
     if args.json:
@@ -362,6 +377,48 @@ def cmd_keys_create(args: argparse.Namespace, out: IO[str]) -> int:
     else:
         out.write(f"{key}\n")
         print(f"API key for tenant {args.tenant!r} (shown once; store it now)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_keys_list(args: argparse.Namespace, out: IO[str]) -> int:
+    """The stored keys: hash prefix, tenant, label, creation time (the keys themselves are not kept)."""
+    repo, table_name = _state(args)
+    try:
+        keys = repo.api_keys()
+    except Exception as exc:
+        raise CliError(f"cannot read keys from {table_name}: {exc}") from exc
+    if args.json:
+        _json_out(out, {"items": keys})
+        return EXIT_OK
+    out.write(f"{'KEY HASH':<14}{'TENANT':<24}{'CREATED':<22}LABEL\n")
+    for k in keys:
+        created = datetime.fromtimestamp(k["created_at"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        out.write(f"{k['key_hash'][:12]:<14}{str(k['tenant_id'])[:22]:<24}{created:<22}{k['label']}\n")
+    return EXIT_OK
+
+
+def cmd_keys_revoke(args: argparse.Namespace, out: IO[str]) -> int:
+    """Delete a key, given the key itself or (a unique prefix of) its hash from `keys list`."""
+    from harken.store.dynamo import hash_key
+
+    repo, table_name = _state(args)
+    target = args.key.strip()
+    try:
+        if target.startswith("hk_"):
+            full = hash_key(target)
+        else:
+            matches = [k["key_hash"] for k in repo.api_keys() if k["key_hash"].startswith(target.lower())]
+            if len(matches) != 1:
+                raise CliError(f"{len(matches)} keys have a hash starting with {target!r}; give more of it")
+            full = matches[0]
+        gone = repo.delete_api_key(full)
+    except CliError:
+        raise
+    except Exception as exc:
+        raise CliError(f"cannot revoke the key in {table_name}: {exc}") from exc
+    if not gone:
+        raise CliError("no such key")
+    out.write(f"revoked {full[:12]} (API Gateway may still accept it for up to 5 minutes: its cache)\n")
     return EXIT_OK
 
 
@@ -449,6 +506,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--table", help="StateTable name (stack output StateTableName; default $HARKEN_STATE_TABLE)"
     )
     p.add_argument("--label", help="a note stored with the key")
+    table_help = "StateTable name (stack output StateTableName; default $HARKEN_STATE_TABLE)"
+    p = keys_sub.add_parser(
+        "list", parents=[common], help="list the stored keys (hash prefix, tenant, label)"
+    )
+    p.set_defaults(func=None, keys=cmd_keys_list)
+    p.add_argument("--table", help=table_help)
+    p = keys_sub.add_parser("revoke", parents=[common], help="delete a key (the key, or its hash prefix)")
+    p.set_defaults(func=None, keys=cmd_keys_revoke)
+    p.add_argument("key", help="the key (hk_…) or the start of its hash as `keys list` shows it")
+    p.add_argument("--table", help=table_help)
 
     # Listed for --help; dispatched before parsing.
     groups.add_parser("classify", help="dry-run a watch over JSON-lines items (harken classify --help)")

@@ -303,6 +303,34 @@ class StateRepo:
             }
         )
 
+    def delete_api_key(self, key_hash: str) -> bool:
+        """Revoke a key by its hash (hash_key of the key); whether there was one."""
+        got = self.table.delete_item(Key={"pk": f"K#{key_hash}"}, ReturnValues="ALL_OLD")
+        return bool(got.get("Attributes"))
+
+    def api_keys(self) -> list[dict[str, Any]]:
+        """Every API key record (hash, tenant, label, created_at): an operator's listing, a scan
+        of the small state table filtered on the K# prefix."""
+        from boto3.dynamodb.conditions import Attr
+
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"FilterExpression": Attr("pk").begins_with("K#")}
+        while True:
+            page = self.table.scan(**kwargs)
+            for item in page.get("Items", []):
+                data = from_dynamo(item)
+                found.append(
+                    {
+                        "key_hash": str(data["pk"])[2:],
+                        "tenant_id": data.get("tenant_id"),
+                        "label": data.get("label") or "",
+                        "created_at": int(data.get("created_at") or 0),
+                    }
+                )
+            if "LastEvaluatedKey" not in page:
+                return sorted(found, key=lambda k: (str(k["tenant_id"]), k["created_at"]))
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def tenant_for_key(self, api_key: str) -> str | None:
         if not api_key:
             return None

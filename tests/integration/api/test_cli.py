@@ -96,3 +96,26 @@ def test_keys_create_prints_a_key_that_the_api_accepts(cli: Any, api: Any) -> No
 
     assert deps().state.tenant_for_key(key) == "tenant-c"
     assert deps().state.get(f"K#{key}") is None  # stored hashed, not as the key itself
+
+
+def test_keys_list_and_revoke(cli: Any, api: Any) -> None:
+    code, out, _ = cli("keys", "create", "--tenant", "tenant-d", "--table", "StateTable", "--label", "ci bot")
+    key = out.strip()
+    code, out, err = cli("keys", "list", "--table", "StateTable", "--json")
+    assert code == 0, err
+    [mine] = [k for k in json.loads(out)["items"] if k["tenant_id"] == "tenant-d"]
+    assert mine["label"] == "ci bot" and key not in out  # hashes only
+    code, out, _ = cli("keys", "list", "--table", "StateTable")
+    assert mine["key_hash"][:12] in out and "tenant-d" in out
+    code, out, err = cli("keys", "revoke", mine["key_hash"][:10], "--table", "StateTable")
+    assert code == 0 and "revoked" in out, err
+    assert api.request("GET", "/watches", key=key).status == 403
+    code, _, err = cli("keys", "revoke", key, "--table", "StateTable")
+    assert code != 0 and "no such key" in err
+
+
+@pytest.mark.parametrize("tenant", ["acme corp/x y", "", "-dash", "x" * 65])
+def test_keys_create_refuses_a_tenant_id_that_cannot_name_things(cli: Any, tenant: str) -> None:
+    """A tenant id goes into secret names (a space made CreateSecret fail: a 500 on POST /watches)."""
+    code, out, err = cli("keys", "create", "--tenant", tenant, "--table", "StateTable")
+    assert code != 0 and out == "" and "tenant" in err
