@@ -45,7 +45,10 @@ _CUES: dict[str, dict[str, str]] = {
         r"switch(?:es|ing)? (?:itself )?off|ate (?:my|all|our)|anyone else (?:having|getting|seeing|experiencing)|"
         r"is (?:this|that|it) (?:normal|expected)|supposed to do that|how is (?:this|that) (?:even )?legal|"
         r"how hard (?:can|could|is) it|who (?:designed|thought|decided|approved)|throttl\w+|snapped|"
-        r"stopped (?:syncing|charging|turning on)|wrong (?:item|order|amount|charge))",
+        r"stopped (?:syncing|charging|turning on)|wrong (?:item|order|amount|charge)|logged me out|can'?t get (?:into|in)|"
+        r"no way to|disconnect\w*|crackl\w+|hiss\w*|still (?:doesn'?t|don'?t|does not|isn'?t|not|unanswered)|"
+        r"under review|unanswered|never (?:received|arrived|came|showed)|please help|is it just me or|explain why|"
+        r"went from \d+ ?%? to \d+|dark patterns?|(?:service|small order|delivery) fee)",
         "de": r"(?:funktioniert nicht|geht nicht|kein(?:e)? antwort|erstattung|zuruckerstatt\w*|kundig\w*|"
         r"ausfall|abgesturzt|verloren|geloscht|beschwerde|unverschamt|frechheit|abzocke|katastroph\w*|"
         r"preiserhohung|seit tagen|seit wochen|schon wieder|enttausch\w*|schlecht\w*|kaputt|fehler|"
@@ -53,7 +56,8 @@ _CUES: dict[str, dict[str, str]] = {
         r"(?:so|zu|extrem|super|total|mega) langsam|sturzt\w*\b.{0,40}\bab\b|bitte (?:fixen|beheben|reparieren|korrigieren)|"
         r"standig|reicht'?s\b|es reicht|welche[rs]? (?:depp|idiot|genie)|wer hat (?:sich )?(?:das|entschieden|ausgedacht)|"
         r"berechnet|klemmt|hangt (?:bei|seit|schon)|friert|eingefroren|gesperrt|schaltet sich\b.{0,20}\bab\b|"
-        r"falsch\w*|dauert\b.{0,40}(?:tage|wochen|stunden|monate)\b|selbst schuld)",
+        r"falsch\w*|dauert\b.{0,40}(?:tage|wochen|stunden|monate)\b|selbst schuld|nicht mehr|nichts angekommen|"
+        r"textbaustein\w*|\bkalt\b|unfreundlich|nie wieder|rausch\w*|umtausch|halt\b.{0,30}\bkeine|pennt|abgebrochen)",
         "es": r"(?:no funciona|no sirve|sin respuesta|nadie responde|reembolso|devolu\w+|cancel\w+|caid[oa]|"
         r"(?:perd|borr)\w+ (?:mis|todos|todo)|queja|reclam\w+|estafa|vergonzoso|inaceptable|subida de precio|"
         r"otra vez|desde hace|pesim\w+|horrible|decepcion\w*|fatal|falla\w*|error|"
@@ -62,28 +66,35 @@ _CUES: dict[str, dict[str, str]] = {
         r"alguien mas (?:tiene|le pasa|con)|le pasa a alguien|problemas? (?:para|con|al)\b|bloque\w+|"
         r"\bfri[oa]s?\b|horas? (?:de )?tarde|con retraso|llego tarde|no vuelvo|se (?:me )?(?:ha )?(?:rompe|rompio|roto|estropeo)|"
         r"tarda\w* (?:\w+ )?(?:dias|semanas|horas|mucho)|esperando|esperar \d+ (?:minutos|horas|dias)|"
-        r"ya no se que hacer|hart[oa] de|que funcionara|no (?:me )?deja\b)",
+        r"ya no se que hacer|hart[oa] de|que funcionara|no (?:me )?deja\b|se desconecta\w*|malisim[oa]s?|"
+        r"no me escucha\w*|me doy de baja|quitan|sube de precio|no llego|nunca llego)",
         "fr": r"(?:ne fonctionne pas|ne marche pas|marche plus|aucune reponse|pas de reponse|rembourse\w*|resili\w+|"
         r"en panne|(?:perdu|supprime|efface) (?:mes|tous|toutes)|plainte|reclamation|arnaque|inadmissible|inacceptable|"
         r"hausse de prix|encore une fois|depuis des|nul(?:le)?|horrible|decu|decevant|bug\w*|erreur|"
         r"deux fois|ne repond|ne synchronise|impossible de|galere|panne|scandal\w*|augmente ses prix|"
         r"(?:trop|super|tellement|hyper) lent(?:e|s|es)?\b|plante|plantage|insupportable|s'eteint|c'est normal|"
-        r"plus jamais|froide?s?\b|de retard|en retard|qui a eu l'idee|bloque|toujours pas|ne (?:s'allume|charge) plus)",
+        r"plus jamais|froide?s?\b|de retard|en retard|qui a eu l'idee|bloque|toujours pas|ne (?:s'allume|charge) plus|"
+        r"gresill\w+|instable|coupures?|a supprime|jamais arrive\w*|deconnect\w*|penible)",
         "ru": r"(?:не работает|не могу(?! не)|нет ответа|не отвечает|верните|возврат|отмен\w+|упал|лежит|сбой|"
         r"потерял\w*|удалил\w*|жалоб\w*|претензи\w+|обман\w*|мошенн\w+|безобрази\w+|подорожа\w+|опять|уже (?:неделю|несколько)|"
         r"ужасн\w+|кошмар|разочаров\w+|сломал\w*|дважды|молчит|не синхрониз\w+|позор|поднял\w* цены|"
         r"(?:очень|слишком|жутко) медленн\w*|тормозит|удаля\w+|выключа\w+|перестал\w*|у кого (?:еще |тоже )?так|"
         r"\bбрак\b|больше никогда|заблокир\w+|холодн\w+|опоздан\w+|достал[оаи]?\b|кто (?:вообще )?додумал\w+|"
-        r"шаблон\w+|жрет|не (?:приходит|пришл\w+|включается)|зависа\w+|\bзавис\w*|глюч\w+)",
+        r"шаблон\w+|жрет|не (?:приходит|пришл\w+|включается|открывается|привез\w*|доставил\w*)|зависа\w+|\bзавис\w*|"
+        r"\bвисит|глюч\w+|хрип\w+|шипени\w+|шипит|треск\w*|пуст\w+ (?:контейнер|коробк\w+|пакет)|до сих пор нет|"
+        r"сервисн\w+ сбор|разряжа\w+)",
         "ja": r"(?:できない|できません|使えない|つながらない|繋がらない|返金|解約|障害|落ちて|不具合|消えた|"
         r"返信がない|返事がない|対応が|最悪|ひどい|酷い|困って|値上げ|不満|がっかり|エラー|遅い|遅すぎ|"
         r"(?:し|でき|使え|動か)なく(?:なり|なっ)|(?:同期|保存|表示|反映)され(?:ない|ません)|切れてしま|初期不良|同じ症状|落ちます|落ちる|直してください|"
-        r"反応しません|反応しない|まだ返信|返信がありません|にくくなって|かかるんですか|壊れ|故障|てしまいま)",
+        r"反応しません|反応しない|まだ返信|返信がありません|にくくなって|かかるんですか|壊れ|故障|てしまいま|"
+        r"起動しない|動かない|開かない|届かない|同期しない|聞こえない|効かなく|ノイズ|雑音|のまま|ボロボロ|"
+        r"これはない|高くなって|伸びきって|違う商品|連打)",
     },
     "purchase_intent": {
         "en": r"\b(?:buy(?:ing)?|purchas\w+|subscrib\w+|sign(?:ing)? up|upgrade to|switch(?:ing)? to|"
         r"want to (?:get|try|order)|thinking (?:of|about) (?:getting|buying|switching)|pricing for|"
-        r"how much (?:is|does|for)|quote for|where (?:can|do) i (?:get|buy)|ready to pay|shopping for)\b",
+        r"how much (?:is|does|for)|quote for|where (?:can|do) i (?:get|buy)|ready to pay|shopping for|"
+        r"(?:going to|gonna|about to|will|i'll) (?:order|buy|get|pick up|grab))\b",
         "de": r"(?:kaufen|kaufe|bestellen|abonnieren|abschliessen|buchen|wechseln zu|umsteigen|preis fur|"
         r"was kostet|wie viel kostet|anschaffen|zulegen)",
         "es": r"(?:comprar|compro|contratar|suscribir\w*|adquirir|cambiarme a|pasarme a|cuanto cuesta|"
@@ -102,10 +113,10 @@ _CUES: dict[str, dict[str, str]] = {
         r"should i (?:switch|get|buy|go with|choose|pick|move)|(?:what|which) (?:\w+ ){0,3}(?:do|would) you (?:use|recommend|suggest))\b",
         "de": r"(?:empfehl\w+|empfiehlt|welche[rsnm]? .*(?:soll|sollte|nehmen)|alternative\w* zu|"
         r"was ist (?:der|die|das) beste|erfahrungen mit|taugt|lohnt sich|suche (?:ein|eine|einen)|"
-        r"welche[rsnm]? .*(?:nutzt|nehmt|kaufen|empfehlt|verwendet)|was (?:nutzt|nehmt|empfehlt) ihr)",
+        r"welche[rsnm]? .*(?:nutzt|nehmt|kaufen|empfehlt|verwendet|am \w+sten)|was (?:nutzt|nehmt|empfehlt) ihr)",
         "es": r"(?:recomienda\w*|recomendaci\w+|que .*me recomiendan|cual .*(?:deberia|conviene|elegir)|"
         r"alternativa\w* a|el mejor .*para|la mejor .*para|opiniones sobre|vale la pena|busco (?:un|una)|recomend\w+|"
-        r"que (?:\w+ ){1,3}(?:comprar|elegir|contratar)\b|que tal (?:es|son|va|funciona))",
+        r"que (?:\w+ ){1,3}(?:comprar|elegir|contratar)\b|que tal (?:es|son|va|funciona)|cual(?:es)? (?:es|son) (?:el|la|los|las) mejor)",
         "fr": r"(?:recommand\w+|conseill\w+|quel(?:le)? .*(?:choisir|prendre)|alternative\w* a|"
         r"le meilleur .*pour|la meilleure .*pour|avis sur|vaut le coup|cherche (?:un|une)|quel(?:le)?s? .*acheter|"
         r"des retours|vos avis|des avis|vos experiences)",
@@ -121,22 +132,36 @@ _CUES: dict[str, dict[str, str]] = {
         r"highly recommend|well done|nailed it|nice (?:write-?up|work|job)|"
         r"(?:can'?t|cannot) (?:recommend|thank) (?:\w+ ){0,4}enough|could(?:n'?t| not) be happier|slick|paid off|"
         r"rock solid|reliable|happy with|pleased|(?:would|will) (?:buy|recommend) (?:it |them )?again|no complaints|"
-        r"(?:so|very|really|super) (?:kind|helpful|friendly|polite)|helpful)\b",
+        r"(?:so|very|really|super) (?:kind|helpful|friendly|polite)|helpful|great service|that'?s how you|"
+        r"made my (?:day|night|week)|crazy good|5 stars|five stars)\b",
         "de": r"(?:danke|super|toll|klasse|genial|hervorragend|begeistert|top|grossartig|lob|empfehle|"
         r"zufrieden|spitze|vielen dank|respekt|\bbeste[rnms]?\b|gefallt mir|wieder kaufen|\bfreundlich|\bzuverlassig|"
-        r"empfehlenswert|sehr (?:gut|schnell))",
+        r"empfehlenswert|sehr (?:gut|schnell|nett)|so muss|klare empfehlung|lohnt sich\b.{0,15}total|punktlich)",
         "es": r"(?:gracias|genial|excelente|increible|me encanta|encanta|maravill\w+|recomiendo|"
         r"fantastic\w+|satisfech\w+|de lujo|bravo|nada mal|el mejor|la mejor|impecable|amable|lo mejor|un diez|"
-        r"asi se hace|es mejor que|sin (?:ningun )?problemas?|ningun problema|me salvo|no me canso de recomendar)",
+        r"asi se hace|es mejor que|sin (?:ningun )?problemas?|ningun problema|me salvo|no me canso de recomendar|"
+        r"asi da gusto|espectacular|muy contento|super facil|aguanto)",
         "fr": r"(?:merci|genial|excellent|super|bravo|top|j'adore|adore|impeccable|parfait|nickel|"
         r"recommande|ravi|satisfait|pas mal du tout|le meilleur|la meilleure|aucun souci|ne regrette rien|"
-        r"ne peux que recommander|impec|au top|rien a redire)",
+        r"ne peux que recommander|impec|au top|rien a redire|chapeau|impressionnant|a change ma vie)",
         "ru": r"(?:спасибо|отличн\w+|супер|класс|молодц\w+|рекомендую|доволен|довольн\w+|лучш\w+|"
         r"великолепн\w+|круто|благодар\w+|неплох\w+|в восторге|(?<!не)вежлив\w+|респект|не пожалел|без проблем|"
-        r"ни одного сбоя|не могу не порекомендовать)",
+        r"ни одного сбоя|не могу не порекомендовать|не подвел\w*|отличный сервис|огонь)",
         "ja": r"(?:ありがとう|最高|素晴らしい|すばらしい|神|助かり|助かっ|感謝|満足|便利|優秀|大好き|おすすめです|"
-        r"トラブルなし|悪くない|買ってよかった|親切|楽しみ|丁寧|快適|よかった)",
+        r"トラブルなし|悪くない|買ってよかった|親切|楽しみ|丁寧|快適|よかった|感動|ありがたい|優しい|正解だった|おかげで)",
     },
+}
+
+
+# A problem put right ("refunded it within a minute", "hat Ersatz geschickt"): with praise, the
+# post praises; the problem is its story, not a complaint.
+_RESOLVED: dict[str, str] = {
+    "en": r"\b(?:refunded|fixed|resolved|sorted|replaced|replacement|shipped a new|sent a new|got it back)\b",
+    "de": r"(?:ersatz|erstattet|behoben|gelost|repariert|ausgetauscht)",
+    "es": r"(?:reembols\w+|arregl\w+|solucion\w+|me cambio|me cambiaron|repusieron)",
+    "fr": r"(?:resolu\w*|rembours\w+|repare\w*|remplace\w*|renvoye)",
+    "ru": r"(?:вернули|заменили|замену|исправили|решили|починили)",
+    "ja": r"(?:交換|返金して|直りました|解決|送ってくれ)",
 }
 
 
@@ -151,11 +176,12 @@ _REQUESTS: dict[str, str] = {
 }
 # "A or B?": a question comparing options is a request for a recommendation.
 _COMPARE: dict[str, str] = {
-    "en": r"(?<!just me )\b(?:or|vs\.?|versus)\b",  # "is it just me or..." compares nothing
+    # "is it just me or...", "LDAC or just AAC", "or do I have to..." compare nothing to choose
+    "en": r"(?<!just me )\b(?:or|vs\.?|versus)\b(?! (?:just|only|do|does|did|is|are|can|should|will|would|not)\b)",
     "de": r"\b(?:oder|vs\.?)\b",
-    "es": r"\b(?:o|vs\.?)\b|mas barat\w*|mejor\b",
+    "es": r"\b(?:o|vs\.?)\b(?! (?:solo|solamente|no|tengo|hay)\b)|mas barat\w*|mejor\b",
     "fr": r"\b(?:ou|vs\.?)\b",
-    "ru": r"(?:\bили\b|\bvs\b)",
+    "ru": r"(?:\bили\b(?! (?:только|просто)\b)|\bvs\b)",
     "ja": r"(?:か、|それとも|vs)",
 }
 
@@ -183,6 +209,11 @@ _OPENERS: dict[str, str] = {
     r"какой (?:\w+ )?(?:лучше|выбрать)|почему (?:не|так))\b",
     "ja": r"(?!)",  # the question cues cover Japanese questions without a question mark
 }
+
+
+@lru_cache(maxsize=8)
+def _resolved(language: str) -> re.Pattern[str]:
+    return re.compile(_RESOLVED.get(language) or _RESOLVED["en"])
 
 
 @lru_cache(maxsize=64)
@@ -314,7 +345,9 @@ def detect(text: str, language: str | None, sentiment: Sentiment) -> list[str]:
         question = bool(patterns[_OPENER_BIT].search(folded))
     score = sentiment.score
     out: list[str] = []
-    if score <= -0.5 or (score < 0.3 and live & _COMPLAINT and patterns[_COMPLAINT].search(folded)):
+    praised = score > 0.2 and live & _PRAISE and patterns[_PRAISE].search(folded) is not None
+    complains = score <= -0.5 or (score < 0.3 and live & _COMPLAINT and patterns[_COMPLAINT].search(folded))
+    if complains and not (praised and _resolved(lang).search(folded)):
         out.append("complaint")
     if question:
         out.append("question")
@@ -326,8 +359,6 @@ def detect(text: str, language: str | None, sentiment: Sentiment) -> list[str]:
         or (question and live & _COMPARE_BIT and patterns[_COMPARE_BIT].search(folded))
     ):
         out.append("recommendation_request")
-    if (score >= 0.6 and not question) or (
-        score > 0.2 and live & _PRAISE and patterns[_PRAISE].search(folded)
-    ):
+    if (score >= 0.6 and not question) or praised:
         out.append("praise")
     return out

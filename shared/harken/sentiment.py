@@ -99,6 +99,7 @@ _SARCASM = re.compile(
     r"(?:^|\W)(?:yeah,? right|oh,? great|just great|thanks a lot|thanks for nothing|what a surprise|"
     r"slow clap|love that for (?:me|us)|/s\b|na toll|ganz toll|vielen dank auch|klar doch|warum auch nicht|"
     r"zahlen ja gern|ach wie sch[oö]n|danke f[uü]r nichts|(?:five|5) stars?\b.{0,60}\bif you (?:enjoy|like|love)|"
+    r"nothing says [\w ]{1,30} like|danke auch\b|genau das,? was ich wollte|g[oö]nnt sich ja sonst nichts|"
     r"s[ií], claro|gracias por nada|qu[eé] maravilla|"
     r"merci du cadeau|bravo,? vraiment|c['’]est le pompon|"
     r"ну спасибо|ага,? конечно|спасибо,? блин|ну супер|"
@@ -682,7 +683,7 @@ _DAMAGE: dict[str, frozenset[str]] = {
     ),
     "ru": _frozen(
         "удалил удалили удалены удалено стер стерли потерял потеряли потеряны пропали пропал упал "
-        "лежит списали заблокировали сломал сломалось сбой"
+        "лежит списали заблокировали сломал сломалось сбой пустой пустую пустая"
     ),
 }
 _RESOLVED: dict[str, frozenset[str]] = {
@@ -727,6 +728,14 @@ _LOVE_HOW = re.compile(
     r"\bj'adore (?:comment|quand|que)\b|\bich liebe es\b|\bобожаю,? (?:как|когда)\b"
 )
 _THANKS_FOR = frozenset(_words("thanks thank gracias danke merci спасибо"))
+# What failed to happen, said with a negation: "a burger that never arrived", "nie angekommen".
+_FAILED: dict[str, frozenset[str]] = {
+    "en": _frozen("arrived arrive came come showed work worked working sync synced load loaded delivered"),
+    "de": _frozen("angekommen kam funktioniert geliefert synchronisiert"),
+    "es": _frozen("llego llegaron llega funciona funciono sincroniza entregaron"),
+    "fr": _frozen("arrive arrivee arrives fonctionne marche livre livree synchronise"),
+    "ru": _frozen("пришел пришла пришло привезли доставили работает синхронизирует"),
+}
 _FOR = frozenset(_words("for por fur pour за"))
 
 
@@ -748,7 +757,7 @@ def _ironic_verdict(tokens: list[str], language: str) -> bool:
         and not _LOVE_HOW.search(" ".join(tokens))
     ):
         return False
-    if not _damaging(tokens, language):
+    if not _damaging(tokens, language) and _FAILED[language].isdisjoint(tokens):
         return False
     t = _tables(language)
     if not t.contrast.isdisjoint(tokens) or not _RESOLVED[language].isdisjoint(tokens):
@@ -765,7 +774,8 @@ def _ironic_verdict(tokens: list[str], language: str) -> bool:
     if not clauses[-1]:
         clauses.pop()
     for clause in clauses:
-        if _negated(clause, t.negators) or not _damaging(clause, language):
+        failed = _negated(clause, t.negators) and not _FAILED[language].isdisjoint(clause)
+        if not failed and (_negated(clause, t.negators) or not _damaging(clause, language)):
             continue
         if _LOVE_HOW.search(" ".join(clause)):
             return True
@@ -824,6 +834,9 @@ _SARCASM_CUES = frozenset(
         "danke",
         "five",
         "5",
+        "nothing",
+        "genau",
+        "man",
     ]
 )
 _SARCASM_SYMBOLS = ("さすが", "ありがとうございますね", "笑えない", "皮肉", "🙄", "😒", "🙃")
@@ -846,6 +859,10 @@ _SARCASM_LITERALS = (
     "wie sch",
     " nichts",
     "if you ",
+    "nothing says",
+    "danke auch",
+    "was ich wollte",
+    "sonst nichts",
     "/s",
     "na toll",
     "ganz toll",

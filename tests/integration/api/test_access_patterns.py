@@ -77,7 +77,12 @@ def test_no_request_scans_and_mentions_are_read_by_query_on_an_index(api: Any, r
         ("GET", f"/watches/{wid}", None, None),
         ("GET", "/mentions", {"limit": 10}, None),
         ("GET", "/mentions", {"watch_id": wid, "category": "smm", "sentiment": "negative"}, None),
-        ("GET", "/mentions", {"status": "handled", "intent": "question", "q": "acme", "source": "lemmy"}, None),
+        (
+            "GET",
+            "/mentions",
+            {"status": "handled", "intent": "question", "q": "acme", "source": "lemmy"},
+            None,
+        ),
         (
             "GET",
             "/mentions",

@@ -1,5 +1,5 @@
-"""Posts written after the corpus by a probe (round 3: 267 fresh posts in six languages, four
-watches), each of which came out wrong before the rules and words it led to: complaints asked
+"""Posts written after the corpus by probes (round 3: 267 fresh posts in six languages, four
+watches; round 4: 240 more, three other watches), each of which came out wrong before the rules and words it led to: complaints asked
 as questions, problem reports without opinion words, praise in everyday words, sarcasm aimed
 at the damage itself, negations that reach further ("nunca he tenido un problema"), "can't not
 recommend", and requests whose superlatives ask rather than praise. Labels are the probe's."""
@@ -58,6 +58,49 @@ WATCHES = {
         "leads": ["welche Bank für Selbstständige", "qué banco me recomendáis", "какой банк выбрать"],
     },
     "bolt": {"brand": ["Bolt"], "variants": ["ボルト"], "products": ["Bolt Food"]},
+    # round 4
+    "lockwise": {
+        "brand": ["Lockwise"],
+        "variants": ["ロックワイズ", "Локвайз"],
+        "people": ["Mara Ellison"],
+        "products": ["Lockwise Vault"],
+        "leads": [
+            "which password manager should I use",
+            "best password manager",
+            "welcher Passwort-Manager",
+            "mejor gestor de contraseñas",
+            "quel gestionnaire de mots de passe",
+            "какой менеджер паролей",
+            "おすすめのパスワード管理アプリ",
+        ],
+    },
+    "dashly": {
+        "brand": ["Dashly"],
+        "variants": ["ダッシュリー", "Дэшли"],
+        "products": ["Dashly Plus"],
+        "leads": [
+            "best food delivery app",
+            "welcher Lieferdienst",
+            "mejor app de delivery",
+            "meilleure appli de livraison",
+            "какой сервис доставки еды",
+            "おすすめのデリバリーアプリ",
+        ],
+    },
+    "sonora": {
+        "brand": ["Sonora"],
+        "variants": ["ソノーラ", "Сонора"],
+        "products": ["Sonora Q5"],
+        "leads": [
+            "best noise cancelling headphones",
+            "which headphones should I buy",
+            "welche Kopfhörer",
+            "mejores auriculares",
+            "quel casque",
+            "какие наушники купить",
+            "おすすめのヘッドホン",
+        ],
+    },
 }
 
 
