@@ -132,10 +132,42 @@ def term_forms(term: str, kind: str) -> list[str]:
         for form in list(forms):
             if " " in form:
                 forms.append(form.replace(" ", ""))
+    if kind in _GLUE_KINDS or kind == "person":
+        # Russian declines names: "с Сонорой", "в Нордбанке", "у Локвайза".
+        forms += [f for form in list(forms) for f in russian_cases(form)]
     if has_cjk(norm):
         # Japanese writes "アクメ・クラウド" and "アクメ クラウド" for "アクメクラウド".
         forms.append(norm.replace(" ", ""))
     return list(dict.fromkeys(forms))
+
+
+_CYRILLIC_WORD = re.compile(r"[а-я]{3,}")
+_HUSHING = frozenset("кгхжшщч")
+
+
+def russian_cases(form: str) -> list[str]:
+    """The case forms of a normalised term whose last word is Russian (Cyrillic, 4+ letters):
+    "сонора" → соноры, соноре, сонору, сонорой…; "нордбанк" → нордбанка, нордбанку, нордбанком,
+    нордбанке. Names ending in -о, -е, -и, -у, -ю, -э (Дэшли, Кеттло) are not declined."""
+    head, _, last = form.rpartition(" ")
+    if len(last) < 4 or not _CYRILLIC_WORD.fullmatch(last):
+        return []
+    stem, end = last[:-1], last[-1]
+    if end == "а":
+        endings = ("и" if stem[-1] in _HUSHING else "ы", "е", "у", "ой", "ою")
+    elif end == "я":
+        stem, endings = stem, ("и", "е", "ю", "ей", "ею")
+    elif end in "йь":
+        endings = ("я", "ю", "ем", "е", "и")
+    elif end in "оеиуюэыё":
+        return []
+    else:
+        stem = last
+        soft = end in "жшщчц"
+        plural = "и" if end in _HUSHING else "ы"
+        endings = ("а", "у", "ем" if soft else "ом", "е", plural, "ей" if soft else "ов", "ам", "ами", "ах")
+    prefix = f"{head} " if head else ""
+    return [f"{prefix}{stem}{e}" for e in endings]
 
 
 def _coined(term: str) -> bool:

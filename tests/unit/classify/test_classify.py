@@ -391,3 +391,24 @@ def test_a_language_restriction_keeps_items_whose_language_cannot_be_told():
 
     assert kept("Acme Cloud 👍") and kept("Acme Cloud ist wieder down")
     assert not kept("Acme Cloud is down again")
+
+
+@pytest.mark.parametrize(
+    ("variant", "text", "matched"),
+    [
+        ("Сонора", "С Сонорой больше не связываюсь: гарантию не признали.", True),  # was missed
+        ("Нордбанк", "В Нордбанке опять очередь на час.", True),
+        ("Нордбанк", "Перешёл из Нордбанка в другой банк.", True),
+        ("Альфа Банк", "Карта Альфа Банка не работает.", True),
+        ("Дэшли", "Заказал в Дэшли суп.", True),  # not declined: stays as written
+        ("Сонора", "Соната для скрипки", False),
+    ],
+)
+def test_russian_case_forms_of_cyrillic_names(variant: str, text: str, matched: bool) -> None:
+    watch = WatchIn.model_validate(
+        {"name": "x", "terms": {"brand": ["Placeholder Brand"], "variants": [variant]}}
+    )
+    result = compile_watch(watch).classify(item(text))
+    assert (result is not None) is matched
+    if result is not None:
+        assert result.matches[0].how == "exact"
