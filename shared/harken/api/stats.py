@@ -22,6 +22,14 @@ def floor_to(value: datetime, interval: str) -> datetime:
     return value.replace(hour=0) if interval == "day" else value
 
 
+def default_day_start(first_month: str, until: datetime) -> datetime:
+    """The start of the first month with mentions ("2026-03"), or MAX_BUCKETS days before
+    `until` if that is later."""
+    year, month = (int(part) for part in first_month.split("-")[:2])
+    start = datetime(year, month, 1, tzinfo=UTC)
+    return max(start, floor_to(until, "day") - (MAX_BUCKETS - 1) * STEP["day"])
+
+
 def resolve_range(
     interval: str, since: datetime | None, until: datetime | None, now: datetime
 ) -> tuple[datetime, datetime]:

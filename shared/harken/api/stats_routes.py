@@ -25,20 +25,27 @@ def get_stats(
     watch_id: Annotated[str | None, Query(max_length=64)] = None,
     interval: Annotated[Literal["hour", "day"], Query()] = "day",
     since: Annotated[
-        IsoDateTime | None, Query(description="ISO 8601; default 48 hours / 30 days back")
+        IsoDateTime | None,
+        Query(
+            description="ISO 8601; default by hour 48 hours back, by day the first month with mentions"
+            " (at most 2000 days back; 30 days when there are none)"
+        ),
     ] = None,
     until: Annotated[IsoDateTime, Query(description="ISO 8601; default now")] = None,
 ) -> Stats:
     tenant = tenant_of(router.current_event.raw_event)
     watch_id = watch_id or None  # `?watch_id=` means the whole tenant
     since, until = check_range(since, until)
-    since, until = stats.resolve_range(interval, since, until, utcnow())
     owned_watch(tenant, watch_id)
     d = deps()
+    known = d.state.months(watch_id=watch_id) if watch_id else d.state.months(tenant_id=tenant)
+    if since is None and interval == "day" and known:
+        # By day, the default range starts with the first month holding mentions (a quiet
+        # brand's history is older than 30 days), at most MAX_BUCKETS days back.
+        since = stats.default_day_start(min(known), until or utcnow())
+    since, until = stats.resolve_range(interval, since, until, utcnow())
     p = q.plan(tenant, q.MentionFilters(watch_id=watch_id))
-    months = q.months_in_range(
-        d.state.months(watch_id=watch_id) if watch_id else d.state.months(tenant_id=tenant), since, until
-    )
+    months = q.months_in_range(known, since, until)
     items = stats.read_items(
         d.mentions.table, p.index, p.bucket_attr, p.prefix, months, iso(since), f"{iso(until)}#~"
     )

@@ -320,3 +320,16 @@ def test_api_function_refuses_an_event_without_a_tenant(api: Any) -> None:
 def test_unknown_route_is_a_json_404(api: Any) -> None:
     response = api.request("GET", "/nothing/here", key=KEY_A)
     assert response.status == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_stats_by_day_default_to_the_whole_history(api: Any) -> None:
+    """Mentions published months ago (a quiet brand, or a feed's history) were outside the
+    default 30 days, so /stats without `since` said 0."""
+    watch = create_watch(api)
+    mentions = _seed_varied(watch["id"], "tenant-a", 6)  # published in March 2026
+    stats = api.request("GET", "/stats", key=KEY_A, query={"watch_id": watch["id"]}).json()
+    assert stats["total"] == len(mentions)
+    hourly = api.request(
+        "GET", "/stats", key=KEY_A, query={"watch_id": watch["id"], "interval": "hour"}
+    ).json()
+    assert len(hourly["buckets"]) <= 49  # by hour the default stays the last 48 hours
