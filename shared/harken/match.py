@@ -153,6 +153,7 @@ def russian_cases(form: str) -> list[str]:
     if len(last) < 4 or not _CYRILLIC_WORD.fullmatch(last):
         return []
     stem, end = last[:-1], last[-1]
+    endings: tuple[str, ...]
     if end == "а":
         endings = ("и" if stem[-1] in _HUSHING else "ы", "е", "у", "ой", "ою")
     elif end == "я":
