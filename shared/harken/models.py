@@ -7,7 +7,15 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Category = Literal["reputation", "crowd_marketing", "smm"]
 SentimentLabel = Literal["positive", "neutral", "negative"]
@@ -253,7 +261,7 @@ class Alerts(_Strict):
     # None (JSON null) turns instant alerts off; absent means "negative reputation mentions".
     instant: InstantRule | None = Field(default_factory=_default_instant)
     digest: DigestPeriod = "off"
-    spikes: bool = True
+    spikes: StrictBool = True
 
     @field_validator("email")
     @classmethod
@@ -271,7 +279,7 @@ class WatchIn(_Model):
     terms: Terms = Field(default_factory=Terms)
     query: str | None = Field(default=None, max_length=2000)
     exclude: list[str] = Field(default_factory=list, max_length=500)
-    typos: bool = True
+    typos: StrictBool = True  # "yes" is an error, not true
     languages: list[str] = Field(default_factory=list, max_length=50)
     official: list[str] = Field(default_factory=list, max_length=100)
     sources: list[SourceSpec] = Field(default_factory=list, max_length=50)

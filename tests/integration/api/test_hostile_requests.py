@@ -105,6 +105,7 @@ def test_time_to_handle_reads_back_as_the_patch_said(api: Any) -> None:
     ("change", "field"),
     [
         ({"exlude": ["ACME protocol"]}, "exlude"),  # a typo was silently dropped
+        ({"typos": "yes"}, "typos"),  # was taken as true
         ({"terms": {"brands": ["Acme Cloud"], "products": ["Acme Vault"]}}, "terms.brands"),
         ({"alerts": {"emails": ["team@example.com"]}}, "alerts.emails"),
         ({"official": ["javascript:alert(1)"]}, "official"),
