@@ -570,21 +570,51 @@ class LocalStack:
                 body = json.dumps({"error": {"code": code, "message": message}}).encode()
                 self._send(status, body, headers or {})
 
+            def _read_chunked(self) -> bytes | None:
+                """A `Transfer-Encoding: chunked` body (None: malformed or over MAX_BODY)."""
+                parts: list[bytes] = []
+                total = 0
+                while True:
+                    line = self.rfile.readline(100).split(b";", 1)[0].strip()
+                    try:
+                        size = int(line, 16)
+                    except ValueError:
+                        return None
+                    if size == 0:
+                        while self.rfile.readline(1000).strip():  # trailers
+                            pass
+                        return b"".join(parts)
+                    total += size
+                    if total > MAX_BODY:
+                        return None
+                    parts.append(self.rfile.read(size))
+                    self.rfile.readline(10)  # the CRLF after the chunk
+
             def _handle(self) -> None:
-                declared = (self.headers.get("Content-Length") or "0").strip()
-                if not declared.isdigit():
-                    self._error(400, "bad_request", "Content-Length is not a number of bytes")
-                    self.close_connection = True
-                    return
-                length = int(declared)
-                if length > MAX_BODY:
-                    self._error(413, "payload_too_large", "request body over 10 MB")
-                    self.close_connection = True
-                    return
-                body = self.rfile.read(length) if length else b""
+                if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                    chunked = self._read_chunked()
+                    if chunked is None:
+                        self._error(413, "payload_too_large", "request body malformed or over 10 MB")
+                        self.close_connection = True
+                        return
+                    body = chunked
+                else:
+                    declared = (self.headers.get("Content-Length") or "0").strip()
+                    if not declared.isdigit():
+                        self._error(400, "bad_request", "Content-Length is not a number of bytes")
+                        self.close_connection = True
+                        return
+                    length = int(declared)
+                    if length > MAX_BODY:
+                        self._error(413, "payload_too_large", "request body over 10 MB")
+                        self.close_connection = True
+                        return
+                    body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
                 path = parts.path.rstrip("/") or "/"
                 method = self.command.upper()
+                if method == "HEAD":
+                    method = "GET"  # answered as GET, without the body (_send)
                 matched = [(p, tpl, m, pub) for p, tpl, m, pub in routes if p.match(path)]
                 if not matched:
                     self._error(404, "not_found", f"no route {path}")

@@ -195,6 +195,27 @@ def test_a_method_a_route_lacks_is_405_with_allow_and_a_bad_length_is_400(stack:
     assert answer.startswith(b"HTTP/1.") and b" 400 " in answer.split(b"\r\n", 1)[0]
 
 
+def test_head_and_chunked_bodies_are_http_as_clients_send_it(stack: Stack) -> None:
+    """HEAD /health was a 405; a chunked body (curl -H 'Transfer-Encoding: chunked', streaming
+    clients) was read as no body at all: 422 "field required"."""
+    head = httpx.head(stack.base + "/health")
+    assert head.status_code == 200 and head.content == b""
+
+    def chunks() -> Iterator[bytes]:
+        data = json.dumps(watch_body("https://news.example/feed.xml") | {"name": "Chunked"}).encode()
+        for i in range(0, len(data), 50):
+            yield data[i : i + 50]
+
+    r = httpx.post(
+        stack.base + "/watches",
+        content=chunks(),
+        headers={"x-api-key": KEY_A, "content-type": "application/json"},
+        timeout=15,
+    )
+    assert r.status_code == 201, r.text
+    assert stack.api("DELETE", f"/watches/{r.json()['id']}").status_code == 204
+
+
 def test_routes_need_a_valid_key(stack: Stack) -> None:
     assert httpx.get(stack.base + "/mentions").status_code == 401
     assert stack.api("GET", "/mentions", key="wrong").status_code in (401, 403)
