@@ -4,17 +4,18 @@ a missing key is 401 (raise "Unauthorized"), an unknown key is 403 (Deny)."""
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
-from harken.config import settings
 from harken.store import aws
-from harken.store.dynamo import StateRepo
+from harken.store.keys import ApiKeys
 
 
 @cache
-def _keys() -> StateRepo:
-    return StateRepo(aws.table(settings().state_table))
+def _keys() -> ApiKeys:
+    # Only the key lookup: no pydantic models or settings on this cold start.
+    return ApiKeys(aws.table(os.environ.get("HARKEN_STATE_TABLE") or "StateTable"))
 
 
 def api_key_of(event: dict[str, Any]) -> str:
@@ -49,7 +50,7 @@ def policy(
     return out
 
 
-def authorize(event: dict[str, Any], keys: StateRepo) -> dict[str, Any]:
+def authorize(event: dict[str, Any], keys: Any) -> dict[str, Any]:
     api_key = api_key_of(event)
     if not api_key:
         raise Exception("Unauthorized")  # API Gateway's contract for a 401

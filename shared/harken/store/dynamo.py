@@ -4,7 +4,6 @@ boto3 Table resource; nothing here creates a client."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from typing import Any
 
 from harken.models import Mention, Watch, as_utc, iso
 from harken.sources.base import Cursor
+from harken.store.keys import ApiKeys, hash_key
 
 LEDGER_LEASE_SECONDS = 120
 
@@ -209,10 +209,6 @@ class MentionRepo:
 
 
 # ------------------------------------------------------------------ state table
-def hash_key(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode()).hexdigest()
-
-
 class StateRepo:
     """Small records keyed by a prefixed `pk`: C# cursors, D# deliveries, K# API keys, B# buckets."""
 
@@ -332,10 +328,7 @@ class StateRepo:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def tenant_for_key(self, api_key: str) -> str | None:
-        if not api_key:
-            return None
-        item = self.table.get_item(Key={"pk": f"K#{hash_key(api_key)}"}).get("Item")
-        return str(item["tenant_id"]) if item else None
+        return ApiKeys(self.table).tenant_for_key(api_key)
 
     # month buckets ------------------------------------------------------
     def add_months(self, mention: Mention) -> None:
