@@ -636,7 +636,7 @@ class LocalStack:
                 request_context: dict[str, Any] = {
                     "resourcePath": resource,
                     "httpMethod": method,
-                    "path": f"/prod{path}",
+                    "path": path,  # as behind a custom domain: the local URL has no stage
                     "stage": "prod",
                     "requestId": str(uuid.uuid4()),
                     "accountId": ACCOUNT,

@@ -39,7 +39,15 @@ def health() -> dict[str, str]:
     "/openapi.json", summary="This API's OpenAPI document", responses={200: {"description": "OpenAPI 3"}}
 )
 def openapi() -> dict[str, Any]:
-    return openapi_document()
+    return {**openapi_document(), "servers": [{"url": _base_path(app.current_event.raw_event)}]}
+
+
+def _base_path(event: dict[str, Any]) -> str:
+    """Where the API lives as the caller sees it: "/prod" on the execute-api host (the stage is
+    in the URL), "/" on a custom domain or locally. Swagger UI's "Try it out" calls this."""
+    context = event.get("requestContext") or {}
+    stage, path = str(context.get("stage") or ""), str(context.get("path") or "")
+    return f"/{stage}" if stage and path.startswith(f"/{stage}/") else "/"
 
 
 @cache
@@ -117,7 +125,8 @@ def _docs_page() -> str:
     from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 
     assets = Path(swagger_ui.__file__).parent
-    spec = json.dumps(openapi_document(), indent=2).replace("</", "<\\/")
+    document = {**openapi_document(), "servers": [{"url": _base_path(app.current_event.raw_event)}]}
+    spec = json.dumps(document, indent=2).replace("</", "<\\/")
     return generate_swagger_html(
         spec,
         (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),

@@ -48,3 +48,12 @@ def test_swagger_ui_is_served_without_a_key(api: Any) -> None:
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("text/html")
     assert "SwaggerUIBundle" in response.text and "/mentions/{id}" in response.text
+
+
+def test_openapi_servers_follow_the_stage_in_the_url(api: Any) -> None:
+    """Behind the execute-api host the stage is part of the URL: Swagger UI's calls must go to
+    /prod/… (the document said "/", so "Try it out" missed the API when deployed)."""
+    doc = api.request("GET", "/openapi.json", key=KEY_A).json()
+    assert doc["servers"] == [{"url": "/prod"}]  # this gateway emulates the execute-api host
+    docs = api.request("GET", "/docs", key=KEY_A)
+    assert '"/prod"' in docs.text
