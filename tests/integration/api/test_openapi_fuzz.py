@@ -39,6 +39,7 @@ def test_every_operation_survives_generated_requests(api: Any) -> None:
         ]
     )
     document = api.request("GET", "/openapi.json", key=KEY_A).json()
+    document["servers"] = [{"url": "/"}]  # this WSGI gateway serves the stage at its root
     schema = schemathesis.openapi.from_dict(document)
     schema.app = api.wsgi_app
     checks = [
