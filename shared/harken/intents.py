@@ -49,7 +49,7 @@ _CUES: dict[str, dict[str, str]] = {
         r"no way to|disconnect\w*|crackl\w+|hiss\w*|still (?:doesn'?t|don'?t|does not|isn'?t|not|unanswered)|"
         r"under review|unanswered|never (?:received|arrived|came|showed)|please help|is it just me or|explain why|"
         r"went from \d+ ?%? to \d+|dark patterns?|(?:service|small order|delivery) fee)",
-        "de": r"(?:funktioniert nicht|geht nicht|kein(?:e)? antwort|erstattung|zuruckerstatt\w*|kundig\w*|"
+        "de": r"(?:funktioniert nicht|geht nicht|kein(?:e)? antwort|erstattung|zuruckerstatt\w*|(?<!an)kundig\w*+(?![^.!?,;]*\ban\s*(?:[.!?,;]|$))|"
         r"ausfall|abgesturzt|verloren|geloscht|beschwerde|unverschamt|frechheit|abzocke|katastroph\w*|"
         r"preiserhohung|seit tagen|seit wochen|schon wieder|enttausch\w*|schlecht\w*|kaputt|fehler|"
         r"abgebucht|reagiert nicht|\bfehl\b|keine synchronisation|wieder kein\w*|"
@@ -67,7 +67,7 @@ _CUES: dict[str, dict[str, str]] = {
         r"\bfri[oa]s?\b|horas? (?:de )?tarde|con retraso|llego tarde|no vuelvo|se (?:me )?(?:ha )?(?:rompe|rompio|roto|estropeo)|"
         r"tarda\w* (?:\w+ )?(?:dias|semanas|horas|mucho)|esperando|esperar \d+ (?:minutos|horas|dias)|"
         r"ya no se que hacer|hart[oa] de|que funcionara|no (?:me )?deja\b|se desconecta\w*|malisim[oa]s?|"
-        r"no me escucha\w*|me doy de baja|quitan|sube de precio|no llego|nunca llego)",
+        r"no me escucha\w*|me doy de baja|quitan|sube de precio|no llego|nunca llego|es normal que|esto es un robo)",
         "fr": r"(?:ne fonctionne pas|ne marche pas|marche plus|aucune reponse|pas de reponse|rembourse\w*|resili\w+|"
         r"en panne|(?:perdu|supprime|efface) (?:mes|tous|toutes)|plainte|reclamation|arnaque|inadmissible|inacceptable|"
         r"hausse de prix|encore une fois|depuis des|nul(?:le)?|horrible|decu|decevant|bug\w*|erreur|"
@@ -82,7 +82,7 @@ _CUES: dict[str, dict[str, str]] = {
         r"\bбрак\b|больше никогда|заблокир\w+|холодн\w+|опоздан\w+|достал[оаи]?\b|кто (?:вообще )?додумал\w+|"
         r"шаблон\w+|жрет|не (?:приходит|пришл\w+|включается|открывается|привез\w*|доставил\w*)|зависа\w+|\bзавис\w*|"
         r"\bвисит|глюч\w+|хрип\w+|шипени\w+|шипит|треск\w*|пуст\w+ (?:контейнер|коробк\w+|пакет)|до сих пор нет|"
-        r"сервисн\w+ сбор|разряжа\w+)",
+        r"сервисн\w+ сбор|разряжа\w+|это нормально|каждый (?:вечер|день) пада\w+)",
         "ja": r"(?:できない|できません|使えない|つながらない|繋がらない|返金|解約|障害|落ちて|不具合|消えた|"
         r"返信がない|返事がない|対応が|最悪|ひどい|酷い|困って|値上げ|不満|がっかり|エラー|遅い|遅すぎ|"
         r"(?:し|でき|使え|動か)なく(?:なり|なっ)|(?:同期|保存|表示|反映)され(?:ない|ません)|切れてしま|初期不良|同じ症状|落ちます|落ちる|直してください|"

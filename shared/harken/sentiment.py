@@ -97,7 +97,7 @@ _CONTRAST: dict[str, frozenset[str]] = {
 }
 _SARCASM = re.compile(
     r"(?:^|\W)(?:yeah,? right|oh,? great|just great|thanks a lot|thanks for nothing|what a surprise|"
-    r"slow clap|love that for (?:me|us)|/s\b|na toll|ganz toll|vielen dank auch|klar doch|warum auch nicht|"
+    r"slow clap|love that for (?:me|us)|/s\b|na toll|ganz toll(?=\s*(?:[.!…,]|$))|vielen dank auch|klar doch|warum auch nicht|"
     r"zahlen ja gern|ach wie sch[oö]n|danke f[uü]r nichts|(?:five|5) stars?\b.{0,60}\bif you (?:enjoy|like|love)|"
     r"nothing says [\w ]{1,30} like|danke auch\b|genau das,? was ich wollte|g[oö]nnt sich ja sonst nichts|"
     r"s[ií], claro|gracias por nada|qu[eé] maravilla|"
@@ -568,7 +568,7 @@ def _score_ja(text: str) -> float:
     total_after = 0.0
     m = _JA_CONTRAST.search(folded)
     split_at = m.end() if m else len(folded) + 1
-    asks = "？" in folded or "?" in folded
+    asks = "？" in folded or "?" in folded or "教えて" in folded
     last_end = -1
     for end, (length, valence) in _ja_automaton().iter(folded):
         start = end - length + 1
@@ -582,9 +582,12 @@ def _score_ja(text: str) -> float:
         if _JA_NEGATION.match(folded[end + 1 : end + 8]):
             v *= _NEG_SCALAR
         if v > 0 and asks:
-            # "どっちがいい？": a positive word in a question asks, it does not praise.
+            # "どっちがいい？", "おすすめの…を教えてください": a positive word in a question or a
+            # request asks, it does not praise.
             stop = _JA_SENTENCE_END.search(folded, end + 1)
-            if stop is not None and stop.group() in "？?":
+            if (stop is not None and stop.group() in "？?") or "教えて" in folded[
+                end + 1 : stop.start() if stop else None
+            ]:
                 v = 0.0
         if start >= split_at:
             total_after += v
