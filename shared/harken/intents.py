@@ -48,7 +48,10 @@ _CUES: dict[str, dict[str, str]] = {
         r"stopped (?:syncing|charging|turning on)|wrong (?:item|order|amount|charge)|logged me out|can'?t get (?:into|in)|"
         r"no way to|disconnect\w*|crackl\w+|hiss\w*|still (?:doesn'?t|don'?t|does not|isn'?t|not|unanswered)|"
         r"under review|unanswered|never (?:received|arrived|came|showed)|please help|is it just me or|explain why|"
-        r"went from \d+ ?%? to \d+|dark patterns?|(?:service|small order|delivery) fee)",
+        r"went from \d+ ?%? to \d+|dark patterns?|(?:service|small order|delivery) fee|delayed|miss(?:ed)? my connection|"
+        r"overbooked|bumped|won'?t (?:spin|charge|turn on|connect|start)|(?:reboots|restarts) itself|one bar|"
+        r"no (?:signal|service|coverage|internet|hotel)|on hold|how is it possible|lost my (?:bag|luggage|suitcase)|"
+        r"(?:hasn'?t|never) shown up|nobody can tell|is a lie|drops every)",
         "de": r"(?:funktioniert nicht|geht nicht|kein(?:e)? antwort|erstattung|zuruckerstatt\w*|(?<!an)kundig\w*+(?![^.!?,;]*\ban\s*(?:[.!?,;]|$))|"
         r"ausfall|abgesturzt|verloren|geloscht|beschwerde|unverschamt|frechheit|abzocke|katastroph\w*|"
         r"preiserhohung|seit tagen|seit wochen|schon wieder|enttausch\w*|schlecht\w*|kaputt|fehler|"
@@ -57,7 +60,8 @@ _CUES: dict[str, dict[str, str]] = {
         r"standig|reicht'?s\b|es reicht|welche[rs]? (?:depp|idiot|genie)|wer hat (?:sich )?(?:das|entschieden|ausgedacht)|"
         r"berechnet|klemmt|hangt (?:bei|seit|schon)|friert|eingefroren|gesperrt|schaltet sich\b.{0,20}\bab\b|"
         r"falsch\w*|dauert\b.{0,40}(?:tage|wochen|stunden|monate)\b|selbst schuld|nicht mehr|nichts angekommen|"
-        r"textbaustein\w*|\bkalt\b|unfreundlich|nie wieder|rausch\w*|umtausch|halt\b.{0,30}\bkeine|pennt|abgebrochen)",
+        r"textbaustein\w*|\bkalt\b|unfreundlich|nie wieder|rausch\w*|umtausch|halt\b.{0,30}\bkeine|pennt|abgebrochen|"
+        r"kein (?:netz|internet|signal|mobiles internet|wort)|bricht\b.{0,40}\bzusammen|nervt|gestrichen|verspat\w*|storung)",
         "es": r"(?:no funciona|no sirve|sin respuesta|nadie responde|reembolso|devolu\w+|cancel\w+|caid[oa]|"
         r"(?:perd|borr)\w+ (?:mis|todos|todo)|queja|reclam\w+|estafa|vergonzoso|inaceptable|subida de precio|"
         r"otra vez|desde hace|pesim\w+|horrible|decepcion\w*|fatal|falla\w*|error|"
@@ -67,14 +71,17 @@ _CUES: dict[str, dict[str, str]] = {
         r"\bfri[oa]s?\b|horas? (?:de )?tarde|con retraso|llego tarde|no vuelvo|se (?:me )?(?:ha )?(?:rompe|rompio|roto|estropeo)|"
         r"tarda\w* (?:\w+ )?(?:dias|semanas|horas|mucho)|esperando|esperar \d+ (?:minutos|horas|dias)|"
         r"ya no se que hacer|hart[oa] de|que funcionara|no (?:me )?deja\b|se desconecta\w*|malisim[oa]s?|"
-        r"no me escucha\w*|me doy de baja|quitan|sube de precio|no llego|nunca llego|es normal que|esto es un robo)",
+        r"no me escucha\w*|me doy de baja|quitan|sube de precio|no llego|nunca llego|es normal que|esto es un robo|"
+        r"sin cobertura|dejo de (?:cargar|funcionar)|no contesta\w*|se reinicia solo|siguen sin|nadie da explicaciones|"
+        r"retras\w+|cancelad\w+)",
         "fr": r"(?:ne fonctionne pas|ne marche pas|marche plus|aucune reponse|pas de reponse|rembourse\w*|resili\w+|"
         r"en panne|(?:perdu|supprime|efface) (?:mes|tous|toutes)|plainte|reclamation|arnaque|inadmissible|inacceptable|"
         r"hausse de prix|encore une fois|depuis des|nul(?:le)?|horrible|decu|decevant|bug\w*|erreur|"
         r"deux fois|ne repond|ne synchronise|impossible de|galere|panne|scandal\w*|augmente ses prix|"
         r"(?:trop|super|tellement|hyper) lent(?:e|s|es)?\b|plante|plantage|insupportable|s'eteint|c'est normal|"
         r"plus jamais|froide?s?\b|de retard|en retard|qui a eu l'idee|bloque|toujours pas|ne (?:s'allume|charge) plus|"
-        r"gresill\w+|instable|coupures?|a supprime|jamais arrive\w*|deconnect\w*|penible)",
+        r"gresill\w+|instable|coupures?|a supprime|jamais arrive\w*|deconnect\w*|penible|plus de reseau|"
+        r"coupe tous les|redemarre tout\w* seul\w*|heures d'attente|annule)",
         "ru": r"(?:не работает|не могу(?! не)|нет ответа|не отвечает|верните|возврат|отмен\w+|упал|лежит|сбой|"
         r"потерял\w*|удалил\w*|жалоб\w*|претензи\w+|обман\w*|мошенн\w+|безобрази\w+|подорожа\w+|опять|уже (?:неделю|несколько)|"
         r"ужасн\w+|кошмар|разочаров\w+|сломал\w*|дважды|молчит|не синхрониз\w+|позор|поднял\w* цены|"
@@ -82,28 +89,31 @@ _CUES: dict[str, dict[str, str]] = {
         r"\bбрак\b|больше никогда|заблокир\w+|холодн\w+|опоздан\w+|достал[оаи]?\b|кто (?:вообще )?додумал\w+|"
         r"шаблон\w+|жрет|не (?:приходит|пришл\w+|включается|открывается|привез\w*|доставил\w*)|зависа\w+|\bзавис\w*|"
         r"\bвисит|глюч\w+|хрип\w+|шипени\w+|шипит|треск\w*|пуст\w+ (?:контейнер|коробк\w+|пакет)|до сих пор нет|"
-        r"сервисн\w+ сбор|разряжа\w+|это нормально|каждый (?:вечер|день) пада\w+)",
+        r"сервисн\w+ сбор|разряжа\w+|это нормально|каждый (?:вечер|день) пада\w+|задержк\w+|никаких объяснений|"
+        r"застрева\w+|надоел\w*|не видит|не возвращается|не подключал\w*|перезвоните)",
         "ja": r"(?:できない|できません|使えない|つながらない|繋がらない|返金|解約|障害|落ちて|不具合|消えた|"
         r"返信がない|返事がない|対応が|最悪|ひどい|酷い|困って|値上げ|不満|がっかり|エラー|遅い|遅すぎ|"
         r"(?:し|でき|使え|動か)なく(?:なり|なっ)|(?:同期|保存|表示|反映)され(?:ない|ません)|切れてしま|初期不良|同じ症状|落ちます|落ちる|直してください|"
         r"反応しません|反応しない|まだ返信|返信がありません|にくくなって|かかるんですか|壊れ|故障|てしまいま|"
         r"起動しない|動かない|開かない|届かない|同期しない|聞こえない|効かなく|ノイズ|雑音|のまま|ボロボロ|"
-        r"これはない|高くなって|伸びきって|違う商品|連打)",
+        r"これはない|高くなって|伸びきって|違う商品|連打|遅延|欠航|届かなかった|連絡なし|遅くなる|再起動する|"
+        r"変わらず|身に覚えのない|間に合わない)",
     },
     "purchase_intent": {
         "en": r"\b(?:buy(?:ing)?|purchas\w+|subscrib\w+|sign(?:ing)? up|upgrade to|switch(?:ing)? to|"
         r"want to (?:get|try|order)|thinking (?:of|about) (?:getting|buying|switching)|pricing for|"
         r"how much (?:is|does|for)|quote for|where (?:can|do) i (?:get|buy)|ready to pay|shopping for|"
-        r"(?:going to|gonna|about to|will|i'll) (?:order|buy|get|pick up|grab))\b",
+        r"(?:going to|gonna|about to|will|i'll) (?:order|buy|get|pick up|grab)|"
+        r"thinking (?:about|of) (?:booking|buying|getting|ordering)|before i (?:order|buy|book)|leaning towards)\b",
         "de": r"(?:kaufen|kaufe|bestellen|abonnieren|abschliessen|buchen|wechseln zu|umsteigen|preis fur|"
         r"was kostet|wie viel kostet|anschaffen|zulegen)",
         "es": r"(?:comprar|compro|contratar|suscribir\w*|adquirir|cambiarme a|pasarme a|cuanto cuesta|"
         r"precio de|quiero (?:probar|pagar))",
         "fr": r"(?:acheter|achete|commander|souscrire|s'abonner|abonner|m'abonner|passer a|combien coute|"
-        r"prix de|je veux prendre|investir dans)",
+        r"(?<!au )prix de|je compte (?:reserver|acheter|prendre|commander)|je veux prendre|investir dans)",
         "ru": r"(?:купить|куплю|покупать|приобрести|оформить|подписк\w+ на|перейти на|сколько стоит|"
         r"цена на|хочу взять|заказать)",
-        "ja": r"(?:購入|買いたい|買おう|買う|契約したい|申し込|乗り換え|いくら|値段|導入したい|課金)",
+        "ja": r"(?:購入|買いたい|買おう|買う|契約したい|申し込|乗り換え(?!て正解)|いくら|値段|導入したい|課金)",
     },
     "recommendation_request": {
         "en": r"\b(?:recommend\w*|suggest\w*|which (?:\w+ )*(?:should|would|do) (?:i|we|you)|"
@@ -133,22 +143,25 @@ _CUES: dict[str, dict[str, str]] = {
         r"(?:can'?t|cannot) (?:recommend|thank) (?:\w+ ){0,4}enough|could(?:n'?t| not) be happier|slick|paid off|"
         r"rock solid|reliable|happy with|pleased|(?:would|will) (?:buy|recommend) (?:it |them )?again|no complaints|"
         r"(?:so|very|really|super) (?:kind|helpful|friendly|polite)|helpful|great service|that'?s how you|"
-        r"made my (?:day|night|week)|crazy good|5 stars|five stars)\b",
+        r"made my (?:day|night|week)|crazy good|5 stars|five stars|worth every|welcome change|game changer|"
+        r"would recommend|flawless(?:ly)?|big fan|works great)\b",
         "de": r"(?:danke|super|toll|klasse|genial|hervorragend|begeistert|top|grossartig|lob|empfehle|"
         r"zufrieden|spitze|vielen dank|respekt|\bbeste[rnms]?\b|gefallt mir|wieder kaufen|\bfreundlich|\bzuverlassig|"
-        r"empfehlenswert|sehr (?:gut|schnell|nett)|so muss|klare empfehlung|lohnt sich\b.{0,15}total|punktlich)",
+        r"empfehlenswert|sehr (?:gut|schnell|nett)|so muss|klare empfehlung|lohnt sich\b.{0,15}total|punktlich|"
+        r"bereue nichts|daumen hoch|der beste)",
         "es": r"(?:gracias|genial|excelente|increible|me encanta|encanta|maravill\w+|recomiendo|"
         r"fantastic\w+|satisfech\w+|de lujo|bravo|nada mal|el mejor|la mejor|impecable|amable|lo mejor|un diez|"
         r"asi se hace|es mejor que|sin (?:ningun )?problemas?|ningun problema|me salvo|no me canso de recomendar|"
-        r"asi da gusto|espectacular|muy contento|super facil|aguanto)",
+        r"asi da gusto|espectacular|muy contento|super facil|aguanto|comodisim\w+|bien por ellos|rapidisim\w+)",
         "fr": r"(?:merci|genial|excellent|super|bravo|top|j'adore|adore|impeccable|parfait|nickel|"
         r"recommande|ravi|satisfait|pas mal du tout|le meilleur|la meilleure|aucun souci|ne regrette rien|"
-        r"ne peux que recommander|impec|au top|rien a redire|chapeau|impressionnant|a change ma vie)",
+        r"ne peux que recommander|impec|au top|rien a redire|chapeau|impressionnant|a change ma vie|"
+        r"vraiment interessant|ca marche bien)",
         "ru": r"(?:спасибо|отличн\w+|супер|класс|молодц\w+|рекомендую|доволен|довольн\w+|лучш\w+|"
         r"великолепн\w+|круто|благодар\w+|неплох\w+|в восторге|(?<!не)вежлив\w+|респект|не пожалел|без проблем|"
         r"ни одного сбоя|не могу не порекомендовать|не подвел\w*|отличный сервис|огонь)",
         "ja": r"(?:ありがとう|最高|素晴らしい|すばらしい|神|助かり|助かっ|感謝|満足|便利|優秀|大好き|おすすめです|"
-        r"トラブルなし|悪くない|買ってよかった|親切|楽しみ|丁寧|快適|よかった|感動|ありがたい|優しい|正解だった|おかげで)",
+        r"トラブルなし|悪くない|買ってよかった|親切|楽しみ|丁寧|快適|よかった|感動|ありがたい|優しい|正解|おかげで|問題なく)",
     },
 }
 

@@ -99,7 +99,7 @@ _SARCASM = re.compile(
     r"(?:^|\W)(?:yeah,? right|oh,? great|just great|thanks a lot|thanks for nothing|what a surprise|"
     r"slow clap|love that for (?:me|us)|/s\b|na toll|ganz toll(?=\s*(?:[.!…,]|$))|vielen dank auch|klar doch|warum auch nicht|"
     r"zahlen ja gern|ach wie sch[oö]n|danke f[uü]r nichts|(?:five|5) stars?\b.{0,60}\bif you (?:enjoy|like|love)|"
-    r"nothing says [\w ]{1,30} like|danke auch\b|genau das,? was ich wollte|g[oö]nnt sich ja sonst nichts|"
+    r"nothing says [\w ]{1,30} like|danke auch\b|genau (?:das,? was ich wollte|so wollte ich)|g[oö]nnt sich ja sonst nichts|"
     r"s[ií], claro|gracias por nada|qu[eé] maravilla|"
     r"merci du cadeau|bravo,? vraiment|c['’]est le pompon|"
     r"ну спасибо|ага,? конечно|спасибо,? блин|ну супер|"
@@ -674,7 +674,7 @@ _DAMAGE: dict[str, frozenset[str]] = {
     ),
     "de": _frozen(
         "geloscht verloren weg ausgefallen ausfall abgesturzt absturz gesperrt abgebucht kaputt offline "
-        "verschwunden futsch down ignoriert"
+        "verschwunden futsch down ignoriert gestrichen storniert"
     ),
     "es": _frozen(
         "borro borrado borrados borradas borraron elimino eliminado eliminados perdi perdido perdidos "
@@ -682,11 +682,11 @@ _DAMAGE: dict[str, frozenset[str]] = {
     ),
     "fr": _frozen(
         "supprime supprimes supprimees efface effaces perdu perdus panne plante bloque debite disparu "
-        "disparus hs"
+        "disparus hs avale arrete attente annule"
     ),
     "ru": _frozen(
         "удалил удалили удалены удалено стер стерли потерял потеряли потеряны пропали пропал упал "
-        "лежит списали заблокировали сломал сломалось сбой пустой пустую пустая"
+        "лежит списали заблокировали сломал сломалось сбой пустой пустую пустая опять"
     ),
 }
 _RESOLVED: dict[str, frozenset[str]] = {
@@ -739,7 +739,7 @@ _FAILED: dict[str, frozenset[str]] = {
     "fr": _frozen("arrive arrivee arrives fonctionne marche livre livree synchronise"),
     "ru": _frozen("пришел пришла пришло привезли доставили работает синхронизирует"),
 }
-_FOR = frozenset(_words("for por fur pour за"))
+_FOR = frozenset(_words("for por fur pour за dass"))
 
 
 def _damaging(clause: list[str], language: str) -> bool:
@@ -865,6 +865,7 @@ _SARCASM_LITERALS = (
     "nothing says",
     "danke auch",
     "was ich wollte",
+    "so wollte ich",
     "sonst nichts",
     "/s",
     "na toll",

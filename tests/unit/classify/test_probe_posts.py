@@ -1,5 +1,5 @@
 """Posts written after the corpus by probes (round 3: 267 fresh posts in six languages, four
-watches; round 4: 240 more, three other watches), each of which came out wrong before the rules and words it led to: complaints asked
+watches; round 4: 240 more, three other watches; round 5: 245 more, three more watches), each of which came out wrong before the rules and words it led to: complaints asked
 as questions, problem reports without opinion words, praise in everyday words, sarcasm aimed
 at the damage itself, negations that reach further ("nunca he tenido un problema"), "can't not
 recommend", and requests whose superlatives ask rather than praise. Labels are the probe's."""
@@ -100,6 +100,37 @@ WATCHES = {
             "какие наушники купить",
             "おすすめのヘッドホン",
         ],
+    },
+    # round 5
+    "corvia": {
+        "brand": ["Corvia"],
+        "variants": ["Corvia Airlines", "CorviaAir", "Корвия", "コルビア航空", "コルビア"],
+        "people": ["Ingrid Halvorsen"],
+        "products": ["CorviaPass", "Corvia Comfort"],
+        "trademarks": ["SkyNest"],
+        "leads": [
+            "which airline should I fly",
+            "welche Airline ist besser",
+            "qué aerolínea me recomiendan",
+            "quelle compagnie aérienne choisir",
+            "какую авиакомпанию выбрать",
+            "おすすめの航空会社",
+        ],
+    },
+    "brumo": {
+        "brand": ["Brumo"],
+        "variants": ["Brumo Robotics", "Брумо", "ブルーモ"],
+        "products": ["Brumo X9", "Brumo Mini", "ブルーモX9"],
+        "trademarks": ["MopLift"],
+        "leads": ["which robot vacuum to buy", "welchen Saugroboter kaufen", "qué robot aspirador comprar"],
+    },
+    "telvanta": {
+        "brand": ["Telvanta"],
+        "variants": ["Телванта", "テルヴァンタ", "テルバンタ"],
+        "people": ["Olaf Brenner"],
+        "products": ["Telvanta Flex", "Telvanta Fiber"],
+        "trademarks": ["VantaBox"],
+        "leads": ["which mobile carrier is best", "quel opérateur choisir", "おすすめの格安SIM"],
     },
 }
 
