@@ -866,6 +866,16 @@ class Matcher:
                         # "acne", "acre"): only a letter added, two swapped, or one written as
                         # it sounds ("akme") count there.
                         continue
+                    if (
+                        len(word) <= 6
+                        and word[-1] in "aeiou"
+                        and len(token) == len(word)
+                        and token[:-1] == word[:-1]
+                    ):
+                        # Only the final vowel of a short name changed: mostly another word or
+                        # an inflection ("sonoro" of Sonora, "brume" of Brumo, "corvid" of
+                        # Corvia, "kettle" of Kettlo), rarely a slip ("Dashli" of Dashly stays).
+                        continue
                     dist = edit_distance(token, word, budget)
                     if dist <= budget:
                         out.append((word, dist))

@@ -412,3 +412,19 @@ def test_russian_case_forms_of_cyrillic_names(variant: str, text: str, matched: 
     assert (result is not None) is matched
     if result is not None:
         assert result.matches[0].how == "exact"
+
+
+@pytest.mark.parametrize(
+    ("brand", "text", "matched"),
+    [
+        ("Sonora", "La sala tiene un sonido muy sonoro.", False),  # an adjective, not a typo
+        ("Brumo", "Belle brume ce matin sur la Loire.", False),
+        ("Corvia", "Watched a corvid use a twig to fish a grub out.", False),
+        ("Dashly", "Dashli me trajo el pedido en 15 minutos.", True),  # a slip on a final y stays a typo
+        ("Corvia", "Corvai Airlines overbooked the flight.", True),
+        ("Brumo", "My Brummo got stuck again.", True),
+    ],
+)
+def test_a_changed_final_vowel_of_a_short_name_is_no_typo(brand: str, text: str, matched: bool) -> None:
+    watch = WatchIn.model_validate({"name": brand, "terms": {"brand": [brand]}, "typos": True})
+    assert (compile_watch(watch).classify(item(text)) is not None) is matched
