@@ -192,6 +192,7 @@ class LocalStack:
         from harken.store import aws
 
         aws.reset()
+        self._watch_postponements()  # before any thread makes a client
         sender = os.environ.get("HARKEN_SENDER_EMAIL") or "alerts@harken.local"
         self.resources = create_from_template(self.template.path, sender=sender)
         api_url = f"http://127.0.0.1:{self.port}"
@@ -323,8 +324,10 @@ class LocalStack:
 
     def _watch_postponements(self) -> set[str]:
         """Receipt handles whose visibility a function set itself (the notifier's retry backoff):
-        the poller must not shorten it, as Lambda would not."""
-        from harken.store import aws
+        the poller must not shorten it, as Lambda would not. The hook goes on boto3's default
+        session before any client exists, so every client the functions make carries it (on one
+        cached client it was lost when two threads made their first SQS client at once)."""
+        import boto3
 
         handles: set[str] = getattr(self, "_postponed", set())
         if not hasattr(self, "_postponed"):
@@ -334,7 +337,10 @@ class LocalStack:
                 if params.get("ReceiptHandle"):
                     handles.add(params["ReceiptHandle"])
 
-            aws.client("sqs").meta.events.register("before-parameter-build.sqs.ChangeMessageVisibility", note)
+            boto3.setup_default_session()
+            boto3.DEFAULT_SESSION.events.register(  # type: ignore[union-attr]
+                "before-parameter-build.sqs.ChangeMessageVisibility", note
+            )
         return handles
 
     def _sqs_poller(self, fn: LocalFunction, props: dict[str, Any]) -> Callable[[], None]:
