@@ -151,6 +151,7 @@ class LocalStack:
         self.template = Template()
         self.poll_seconds = poll_seconds or parse_rate(self.template.parameter_default("PollSchedule"))
         self.stop_event = threading.Event()
+        self._postponed: set[str] = set()  # see _watch_postponements
         self.threads: list[threading.Thread] = []
         self.functions: dict[str, LocalFunction] = {}
         self.resources = Resources()
@@ -192,7 +193,7 @@ class LocalStack:
         from harken.store import aws
 
         aws.reset()
-        self._watch_postponements()  # before any thread makes a client
+        self._postponed = self._watch_postponements()  # before any thread makes a client
         sender = os.environ.get("HARKEN_SENDER_EMAIL") or "alerts@harken.local"
         self.resources = create_from_template(self.template.path, sender=sender)
         api_url = f"http://127.0.0.1:{self.port}"
@@ -329,24 +330,22 @@ class LocalStack:
         cached client it was lost when two threads made their first SQS client at once)."""
         import boto3
 
-        handles: set[str] = getattr(self, "_postponed", set())
-        if not hasattr(self, "_postponed"):
-            self._postponed = handles
+        handles: set[str] = set()
 
-            def note(params: dict[str, Any], **_: Any) -> None:
-                if params.get("ReceiptHandle"):
-                    handles.add(params["ReceiptHandle"])
+        def note(params: dict[str, Any], **_: Any) -> None:
+            if params.get("ReceiptHandle"):
+                handles.add(params["ReceiptHandle"])
 
-            boto3.setup_default_session()
-            boto3.DEFAULT_SESSION.events.register(  # type: ignore[union-attr]
-                "before-parameter-build.sqs.ChangeMessageVisibility", note
-            )
+        boto3.setup_default_session()
+        boto3.DEFAULT_SESSION.events.register(  # type: ignore[union-attr]
+            "before-parameter-build.sqs.ChangeMessageVisibility", note
+        )
         return handles
 
     def _sqs_poller(self, fn: LocalFunction, props: dict[str, Any]) -> Callable[[], None]:
         from harken.store import aws
 
-        postponed = self._watch_postponements()
+        postponed = self._postponed
 
         queue = str(ref_name(props["Queue"]))
         url = self.resources.queues[queue]

@@ -157,7 +157,7 @@ def russian_cases(form: str) -> list[str]:
     if end == "а":
         endings = ("и" if stem[-1] in _HUSHING else "ы", "е", "у", "ой", "ою")
     elif end == "я":
-        stem, endings = stem, ("и", "е", "ю", "ей", "ею")
+        endings = ("и", "е", "ю", "ей", "ею")
     elif end in "йь":
         endings = ("я", "ю", "ем", "е", "и")
     elif end in "оеиуюэыё":

@@ -777,8 +777,11 @@ def _ironic_verdict(tokens: list[str], language: str) -> bool:
     if not clauses[-1]:
         clauses.pop()
     for clause in clauses:
-        failed = _negated(clause, t.negators) and not _FAILED[language].isdisjoint(clause)
-        if not failed and (_negated(clause, t.negators) or not _damaging(clause, language)):
+        negated = _negated(clause, t.negators)
+        # the damage itself, or what failed to happen ("a burger that never arrived")
+        if not (negated and not _FAILED[language].isdisjoint(clause)) and (
+            negated or not _damaging(clause, language)
+        ):
             continue
         if _LOVE_HOW.search(" ".join(clause)):
             return True

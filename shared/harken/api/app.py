@@ -39,6 +39,11 @@ def health() -> dict[str, str]:
     "/openapi.json", summary="This API's OpenAPI document", responses={200: {"description": "OpenAPI 3"}}
 )
 def openapi() -> dict[str, Any]:
+    return served_document()
+
+
+def served_document() -> dict[str, Any]:
+    """The OpenAPI document with `servers` as the current caller reaches the API."""
     return {**openapi_document(), "servers": [{"url": _base_path(app.current_event.raw_event)}]}
 
 
@@ -125,8 +130,7 @@ def _docs_page() -> str:
     from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 
     assets = Path(swagger_ui.__file__).parent
-    document = {**openapi_document(), "servers": [{"url": _base_path(app.current_event.raw_event)}]}
-    spec = json.dumps(document, indent=2).replace("</", "<\\/")
+    spec = json.dumps(served_document(), indent=2).replace("</", "<\\/")
     return generate_swagger_html(
         spec,
         (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),

@@ -120,16 +120,9 @@ def _prose(value: str) -> datetime | None:
     except ValueError:
         return None
     zone = (g["z"] or "UTC").upper()
-    if zone[0] in "+-":
-        offset = zone.replace(":", "")
-    else:
-        # RFC 822's US zones, then ours; an unknown name is not a date we can place.
-        offset = {"UT": "+0000", "GMT": "+0000", "EST": "-0500", "EDT": "-0400", "CST": "-0600",
-                  "CDT": "-0500", "MST": "-0700", "MDT": "-0600", "PST": "-0800", "PDT": "-0700"}.get(
-            zone, _ZONES.get(zone, "")
-        )  # fmt: skip
-        if not offset:
-            return None
+    offset = zone.replace(":", "") if zone[0] in "+-" else _ZONES.get(zone, "")
+    if not offset:
+        return None  # a zone name we cannot place
     minutes = (1 if offset[0] == "+" else -1) * (int(offset[1:3]) * 60 + int(offset[3:5]))
     return parsed.replace(tzinfo=timezone(timedelta(minutes=minutes))).astimezone(UTC)
 
@@ -161,12 +154,15 @@ def _parse_date(value: object) -> datetime | None:
     return _iso(text) or _prose(text) or _rfc822(text)
 
 
-# Zone names RFC 822 does not know (it knows UT, GMT and the US ones), as UTC offsets.
+# Zone names as UTC offsets: those RFC 822 does not know, and the ones it does (for _prose).
 _ZONES = {
     "CET": "+0100", "CEST": "+0200", "MEZ": "+0100", "MESZ": "+0200", "BST": "+0100", "WET": "+0000",
     "WEST": "+0100", "EET": "+0200", "EEST": "+0300", "MSK": "+0300", "JST": "+0900", "KST": "+0900",
     "HKT": "+0800", "SGT": "+0800", "AEST": "+1000", "AEDT": "+1100", "NZST": "+1200", "NZDT": "+1300",
-    "UTC": "+0000", "Z": "+0000",
+    "UTC": "+0000", "Z": "+0000", "UT": "+0000", "GMT": "+0000",
+    # RFC 822's US zones (email.utils knows them too; _prose does not go through it)
+    "EST": "-0500", "EDT": "-0400", "CST": "-0600", "CDT": "-0500", "MST": "-0700", "MDT": "-0600",
+    "PST": "-0800", "PDT": "-0700",
 }  # fmt: skip
 _ZONE_AT_END = re.compile(r"\b([A-Z]{1,4})\s*$")
 
